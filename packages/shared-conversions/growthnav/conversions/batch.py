@@ -1,0 +1,594 @@
+"""The batch normalizer: a batch of raw records in, typed conversions and rejects out.
+
+Rules are applied as columns in one DuckDB query per batch (the parsers' SQL forms), so a batch
+of tabular data is normalized near the engine's scan rate. Nothing is dropped: a record without
+a transaction id or timestamp, or with an amount or timestamp that does not parse, becomes a
+reject carrying its raw record, a reason code and a message naming the column and the value.
+Identity columns that do not parse (email, phone) are left blank and counted as warnings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from growthnav.conversions.emails import email_sql
+from growthnav.conversions.field_map import FieldMap, SourceColumn
+from growthnav.conversions.money import (
+    AMOUNT_PRECISION,
+    AMOUNT_SCALE,
+    ISO_4217,
+    iso_currency_sql,
+    money_sql,
+)
+from growthnav.conversions.parsed import sql_identifier, sql_literal
+from growthnav.conversions.phones import PhoneBatchParser, check_region, phone_fast_sql
+from growthnav.conversions.records import records_to_arrow
+from growthnav.conversions.schema import (
+    CONVERSION_SCHEMA,
+    REJECT_SCHEMA,
+    ConversionSource,
+    ConversionType,
+)
+from growthnav.conversions.timestamps import (
+    clean_text_sql,
+    timestamp_number_sql,
+    timestamp_text_sql,
+    timestamp_typed_sql,
+    zone,
+)
+
+_CHUNK_ROWS = 32_768
+
+
+class RejectReason(StrEnum):
+    """Why a record was not loaded as a conversion."""
+
+    MISSING_TRANSACTION_ID = "missing_transaction_id"
+    MISSING_TIMESTAMP = "missing_timestamp"
+    BAD_TIMESTAMP = "bad_timestamp"
+    BAD_VALUE = "bad_value"
+    BAD_CURRENCY = "bad_currency"
+
+
+class WarningReason(StrEnum):
+    """A field left blank on a loaded conversion because its value did not parse."""
+
+    BAD_EMAIL = "bad_email"
+    BAD_PHONE = "bad_phone"
+    BAD_QUANTITY = "bad_quantity"
+
+
+@dataclass
+class NormalizedBatch:
+    """The outcome of normalizing one batch.
+
+    ``conversions`` is in ``CONVERSION_SCHEMA``; ``source_rows[i]`` is the input row of
+    conversion ``i``. ``rejects`` is in ``REJECT_SCHEMA``. Counts are by reason.
+    """
+
+    conversions: pa.Table
+    source_rows: pa.Array[Any]
+    rejects: pa.Table
+    rejected: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
+    absent_columns: list[str] = field(default_factory=list)
+
+    @property
+    def input_rows(self) -> int:
+        """How many records the batch held."""
+        return self.conversions.num_rows + self.rejects.num_rows
+
+
+_STRING_TARGETS = (
+    "transaction_id",
+    "user_id",
+    "product_id",
+    "product_name",
+    "product_category",
+    "location_id",
+    "location_name",
+    "gclid",
+    "fbclid",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "first_name",
+    "last_name",
+    "postal_code",
+    "hashed_cc",
+    "loyalty_id",
+)
+#: Columns the last stage reads to explain a reject, not part of the output.
+_WORK_COLUMNS = (
+    "raw_struct",
+    "raw_timestamp",
+    "col_timestamp",
+    "raw_value",
+    "col_value",
+    "raw_currency",
+    "col_currency",
+    "e_timestamp",
+    "e_value",
+)
+_STRING_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+_TIME_TYPES = (pa.types.is_timestamp, pa.types.is_date)
+
+
+def _text(value: str | None) -> str:
+    return "NULL::VARCHAR" if value is None else sql_literal(value)
+
+
+def _is_text(data_type: pa.DataType) -> bool:
+    if pa.types.is_dictionary(data_type):
+        return _is_text(data_type.value_type)
+    return any(check(data_type) for check in _STRING_TYPES)
+
+
+def _is_number(data_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(data_type)
+        or pa.types.is_floating(data_type)
+        or (pa.types.is_decimal(data_type))
+    )
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One mapped source column as read in the first stage of the query."""
+
+    target: str
+    position: int
+    column: SourceColumn
+    data_type: pa.DataType
+
+    @property
+    def alias(self) -> str:
+        return f"b_{self.target}_{self.position}"
+
+
+class BatchNormalizer:
+    """Normalizes batches for one source with one field map.
+
+    Args:
+        customer_id: the tenant the conversions belong to.
+        field_map: ``{source_column: target}`` or a :class:`FieldMap`.
+        conversion_type: the type given to every conversion.
+        source: the kind of system the records come from.
+        connector_id: the connector the batch came from (kept on every row).
+        source_system: the system's name (``toast``, ``salesforce``...).
+        timezone: IANA name naive timestamps are read in.
+        default_currency: currency of amounts that state none.
+        phone_region: region of phone numbers written without a country code.
+    """
+
+    def __init__(
+        self,
+        customer_id: str,
+        field_map: Mapping[str, str | None] | FieldMap,
+        *,
+        conversion_type: ConversionType = ConversionType.PURCHASE,
+        source: ConversionSource = ConversionSource.OTHER,
+        connector_id: str | None = None,
+        source_system: str | None = None,
+        timezone: str = "UTC",
+        default_currency: str = "USD",
+        phone_region: str = "US",
+    ) -> None:
+        if not customer_id or not customer_id.strip():
+            raise ValueError("customer_id is blank; pass the tenant id, e.g. 'acme-burgers'")
+        currency = default_currency.upper()
+        if currency not in ISO_4217:
+            raise ValueError(
+                f"default_currency {default_currency!r} is not an ISO 4217 code (e.g. 'USD')"
+            )
+        zone(timezone)
+        self.customer_id = customer_id
+        self.field_map = field_map if isinstance(field_map, FieldMap) else FieldMap.parse(field_map)
+        self.conversion_type = ConversionType(conversion_type)
+        self.source = ConversionSource(source)
+        self.connector_id = connector_id
+        self.source_system = source_system
+        self.timezone = timezone
+        self.default_currency = currency
+        self.phone_region = check_region(phone_region)
+        self._phones = PhoneBatchParser(self.phone_region)
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if self._connection is None:
+            connection = duckdb.connect()
+            # Every timestamp is computed as naive UTC; the source timezone is applied
+            # explicitly, so the session stays in UTC.
+            connection.execute("SET TimeZone = 'UTC'")
+            connection.execute("SET preserve_insertion_order = true")
+            self._connection = connection
+        return self._connection
+
+    def close(self) -> None:
+        """Release the in-memory DuckDB connection."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def normalize(
+        self, batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]
+    ) -> NormalizedBatch:
+        """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
+        if isinstance(batch, pa.RecordBatch):
+            table = pa.Table.from_batches([batch])
+        elif isinstance(batch, pa.Table):
+            table = batch
+        else:
+            table = records_to_arrow(batch)
+        names = table.schema.names
+        self.field_map.check_columns(names)
+        if table.num_rows > _CHUNK_ROWS:
+            # DuckDB scans an Arrow table in parallel by chunk: give both cores work.
+            table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
+        inputs = self._inputs(table.schema)
+        sql = self._sql(table.schema, inputs)
+        with self._lock:
+            connection = self._connect()
+            connection.register("src", table)
+            try:
+                result = connection.sql(sql).to_arrow_table()
+            finally:
+                connection.unregister("src")
+        return self._split(result, self.field_map.absent_columns(names))
+
+    # -- query building ------------------------------------------------------------------
+
+    def _inputs(self, schema: pa.Schema) -> dict[str, list[_Input]]:
+        inputs: dict[str, list[_Input]] = {}
+        for target, columns in self.field_map.targets.items():
+            present = [c for c in columns if c.name in schema.names]
+            inputs[target] = [
+                _Input(target, i, c, schema.field(c.name).type) for i, c in enumerate(present)
+            ]
+        return inputs
+
+    @staticmethod
+    def _blanked(item: _Input) -> str:
+        """The column with blank text as NULL and surrounding spaces trimmed."""
+        column = sql_identifier(item.column.name)
+        if (
+            _is_number(item.data_type)
+            or pa.types.is_timestamp(item.data_type)
+            or (pa.types.is_date(item.data_type))
+        ):
+            return column
+        text = column if _is_text(item.data_type) else f"CAST({column} AS VARCHAR)"
+        # trim() copies every value; most values have nothing to trim.
+        return (
+            f"CASE WHEN starts_with({text}, ' ') OR ends_with({text}, ' ') "
+            f"THEN nullif(trim({text}), '') WHEN {text} = '' THEN NULL ELSE {text} END"
+        )
+
+    def _sql(self, schema: pa.Schema, inputs: dict[str, list[_Input]]) -> str:
+        """One query in stages: blank inputs, pick a column per target, parse, classify.
+
+        Only mapped targets are computed; constants and unmapped targets are added in Arrow.
+        """
+        stages: list[dict[str, str]] = [{} for _ in range(6)]
+        for items in inputs.values():
+            for item in items:
+                stages[0][item.alias] = self._blanked(item)
+        for target, items in inputs.items():
+            if items:
+                stages[1].update(self._pick(target, items))
+
+        values = inputs.get("value", [])
+        value_parts = []
+        for item in values:
+            chosen = f"mt_{item.position}"
+            if _is_text(item.data_type):
+                stages[1][chosen] = self._chosen(values, item)
+                parsed = money_sql(chosen, alias=f"m_{item.position}", cents=item.column.cents)
+                for index, stage in enumerate(parsed.stages):
+                    stages[2 + index].update(stage)
+            else:
+                stages[4].update(self._numeric_money(item))
+            value_parts.append(item.position)
+        if values:
+            stages[5]["v_value"] = self._by_pick("value", value_parts, "m_{}_value")
+            stages[5]["e_value"] = self._by_pick("value", value_parts, "m_{}_error")
+            stages[5]["v_stated_currency"] = self._by_pick("value", value_parts, "m_{}_currency")
+
+        stamps = inputs.get("timestamp", [])
+        for item in stamps:
+            if _is_text(item.data_type):
+                stages[1][f"tt_{item.position}"] = clean_text_sql(item.alias)
+        stages[2]["v_timestamp"] = self._timestamp_values(stamps)
+        stages[3]["e_timestamp"] = self._timestamp_errors(stamps)
+
+        if inputs.get("email"):
+            email_value, email_error = email_sql("raw_email")
+            stages[2]["v_email"] = email_value
+            stages[2]["w_email"] = f"{email_error} IS NOT NULL"
+        if inputs.get("phone"):
+            stages[2]["phone_fast"] = phone_fast_sql("raw_phone", self.phone_region)
+        if inputs.get("quantity"):
+            stages[2]["n_quantity"] = "try_cast(raw_quantity AS DECIMAL(38, 6))"
+        if inputs.get("currency"):
+            stages[2]["n_currency"] = "upper(raw_currency)"
+
+        conditions = [
+            ("missing_transaction_id", "raw_transaction_id IS NULL"),
+            ("missing_timestamp", "raw_timestamp IS NULL"),
+            ("bad_timestamp", "e_timestamp IS NOT NULL"),
+        ]
+        if values:
+            conditions.append(("bad_value", "e_value IS NOT NULL"))
+        if inputs.get("currency"):
+            conditions.append(
+                ("bad_currency", f"n_currency IS NOT NULL AND NOT {iso_currency_sql('n_currency')}")
+            )
+        reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for r, c in conditions) + " END"
+
+        final = [f"{reason} AS reason", *self._final_columns(inputs)]
+        raw_struct = ", ".join(
+            f"{sql_literal(name)}: {sql_identifier(name)}" for name in schema.names
+        )
+        message = self._message_sql(inputs)
+        sql = f"SELECT *, {{{raw_struct}}} AS raw_struct, "
+        sql += ", ".join(f"{expr} AS {alias}" for alias, expr in stages[0].items()) or "1 AS _"
+        sql += " FROM src"
+        for stage in stages[1:]:
+            if stage:
+                columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
+                sql = f"SELECT *, {columns} FROM ({sql})"
+        sql = f"SELECT {', '.join(final)} FROM ({sql})"
+        source_column = (
+            "CASE reason WHEN 'bad_timestamp' THEN col_timestamp WHEN 'bad_value' THEN col_value "
+            "WHEN 'bad_currency' THEN col_currency END"
+        )
+        return (
+            f"SELECT * EXCLUDE ({', '.join(_WORK_COLUMNS)}), "
+            f"CASE WHEN reason IS NOT NULL THEN {message} END AS message, "
+            f"{source_column} AS source_column, "
+            f"CASE WHEN reason IS NOT NULL THEN to_json(raw_struct) END AS raw_record "
+            f"FROM ({sql})"
+        )
+
+    def _final_columns(self, inputs: dict[str, list[_Input]]) -> list[str]:
+        columns = ["raw_struct"]
+        for name in ("timestamp", "value", "currency"):
+            for key in ("raw", "col"):
+                columns.append(
+                    f"{key}_{name}" if inputs.get(name) else f"NULL::VARCHAR AS {key}_{name}"
+                )
+        columns.append("e_timestamp")
+        columns.append("e_value" if inputs.get("value") else "NULL::VARCHAR AS e_value")
+        columns += [
+            "raw_transaction_id AS transaction_id",
+            "v_timestamp AS timestamp",
+        ]
+        if inputs.get("value"):
+            columns += ["v_value AS value", "v_stated_currency"]
+        if inputs.get("currency"):
+            columns.append("n_currency")
+        if inputs.get("quantity"):
+            columns += [
+                "CASE WHEN n_quantity = trunc(n_quantity) AND abs(n_quantity) < 1e15 "
+                "THEN CAST(n_quantity AS BIGINT) END AS quantity",
+                "coalesce(raw_quantity IS NOT NULL AND (n_quantity IS NULL OR n_quantity <> "
+                "trunc(n_quantity) OR abs(n_quantity) >= 1e15), FALSE) AS w_quantity",
+            ]
+        columns += [f"raw_{name} AS {name}" for name in _STRING_TARGETS[1:] if inputs.get(name)]
+        if inputs.get("email"):
+            columns += ["v_email AS email", "w_email"]
+        if inputs.get("phone"):
+            columns += [
+                "phone_fast",
+                "CASE WHEN phone_fast IS NULL THEN raw_phone END AS phone_raw",
+            ]
+        return columns
+
+    @staticmethod
+    def _message_sql(inputs: dict[str, list[_Input]]) -> str:
+        def quoted(target: str, error: str) -> str:
+            return f"'\"' || col_{target} || '\" = ''' || raw_{target} || ''' ' || {error}"
+
+        tx_columns = ", ".join(i.column.name for i in inputs.get("transaction_id", []))
+        ts_columns = ", ".join(i.column.name for i in inputs.get("timestamp", []))
+        no_id = f"no transaction id: {tx_columns} blank; the record cannot be keyed"
+        not_iso = sql_literal("is not an ISO 4217 currency code")
+        return (
+            f"CASE reason WHEN 'missing_transaction_id' THEN {sql_literal(no_id)} "
+            f"WHEN 'missing_timestamp' THEN {sql_literal(f'no timestamp: {ts_columns} blank')} "
+            f"WHEN 'bad_timestamp' THEN {quoted('timestamp', 'e_timestamp')} "
+            f"WHEN 'bad_value' THEN {quoted('value', 'e_value')} "
+            f"WHEN 'bad_currency' THEN {quoted('currency', not_iso)} END"
+        )
+
+    @staticmethod
+    def _pick(target: str, items: list[_Input]) -> dict[str, str]:
+        """Which column feeds ``target`` on each row (the first non-blank), and its text."""
+        if len(items) == 1:
+            item = items[0]
+            return {
+                f"pick_{target}": f"CASE WHEN {item.alias} IS NOT NULL THEN 0 END",
+                f"raw_{target}": f"CAST({item.alias} AS VARCHAR)",
+                f"col_{target}": sql_literal(item.column.name),
+            }
+        picks = " ".join(f"WHEN {i.alias} IS NOT NULL THEN {i.position}" for i in items)
+        names = " ".join(
+            f"WHEN {i.alias} IS NOT NULL THEN {sql_literal(i.column.name)}" for i in items
+        )
+        raws = ", ".join(f"CAST({i.alias} AS VARCHAR)" for i in items)
+        return {
+            f"pick_{target}": f"CASE {picks} END",
+            f"raw_{target}": f"coalesce({raws})",
+            f"col_{target}": f"CASE {names} END",
+        }
+
+    @staticmethod
+    def _by_pick(target: str, positions: list[int], template: str) -> str:
+        if len(positions) == 1:
+            return template.format(positions[0])
+        whens = " ".join(f"WHEN {p} THEN {template.format(p)}" for p in positions)
+        return f"CASE pick_{target} {whens} END"
+
+    @staticmethod
+    def _chosen(items: list[_Input], item: _Input) -> str:
+        """``item``'s value on the rows where it is the first non-blank column, else NULL."""
+        earlier = [f"{i.alias} IS NULL" for i in items if i.position < item.position]
+        if not earlier:
+            return item.alias
+        return f"CASE WHEN {' AND '.join(earlier)} THEN {item.alias} END"
+
+    @staticmethod
+    def _numeric_money(item: _Input) -> dict[str, str]:
+        """A numeric amount column: no text to parse, only scale and range."""
+        decimal = f"DECIMAL({AMOUNT_PRECISION}, {AMOUNT_SCALE})"
+        scaled = f"try_cast({item.alias} AS DECIMAL(38, 12))"
+        if item.column.cents:
+            scaled = f"({scaled} / 100)"
+        m = f"m_{item.position}"
+        return {
+            f"{m}_value": f"try_cast({scaled} AS {decimal})",
+            f"{m}_currency": "NULL::VARCHAR",
+            f"{m}_error": f"CASE WHEN {item.alias} IS NOT NULL AND try_cast({scaled} AS {decimal}) "
+            "IS NULL THEN 'is not a finite amount below 10^14' END",
+        }
+
+    def _timestamp_values(self, items: list[_Input]) -> str:
+        values = []
+        for item in items:
+            when = f"WHEN pick_timestamp = {item.position} THEN"
+            kind = item.data_type
+            if _is_text(kind):
+                parsed = timestamp_text_sql(
+                    f"tt_{item.position}", alias="v_timestamp", tz=self.timezone
+                )
+                values.append(f"{when} {parsed.value}")
+            elif _is_number(kind):
+                integer = pa.types.is_integer(kind)
+                values.append(f"{when} {timestamp_number_sql(item.alias, integer=integer).value}")
+            elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+                typed = "timestamptz" if getattr(kind, "tz", None) else "timestamp"
+                values.append(f"{when} {timestamp_typed_sql(item.alias, typed, self.timezone)}")
+        return f"CASE {' '.join(values)} END" if values else "NULL::TIMESTAMP"
+
+    def _timestamp_errors(self, items: list[_Input]) -> str:
+        errors = []
+        for item in items:
+            when = f"WHEN pick_timestamp = {item.position} THEN"
+            kind = item.data_type
+            if _is_text(kind):
+                parsed = timestamp_text_sql(
+                    f"tt_{item.position}", alias="v_timestamp", tz=self.timezone
+                )
+                errors.append(f"{when} {parsed.error}")
+            elif _is_number(kind):
+                integer = pa.types.is_integer(kind)
+                errors.append(f"{when} {timestamp_number_sql(item.alias, integer=integer).error}")
+            elif not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+                errors.append(f"{when} 'is of a type that holds no timestamp'")
+        return f"CASE {' '.join(errors)} END" if errors else "NULL::VARCHAR"
+
+    # -- splitting the result ------------------------------------------------------------
+
+    def _split(self, result: pa.Table, absent: list[str]) -> NormalizedBatch:
+        # DuckDB keeps insertion order (preserve_insertion_order), so output row i is input
+        # row i.
+        rejected_mask = pc.is_valid(result.column("reason"))
+        accepted_mask = pc.invert(rejected_mask)
+        source_rows: pa.Array[Any]
+        if result.column("reason").null_count == result.num_rows:
+            accepted = result
+            source_rows = pa.array(range(result.num_rows), pa.int64())
+        else:
+            accepted = result.filter(accepted_mask)
+            source_rows = pc.indices_nonzero(accepted_mask).cast(pa.int64())
+        rejected = result.filter(rejected_mask)
+        n = accepted.num_rows
+        names = set(accepted.schema.names)
+
+        warnings: Counter[str] = Counter()
+        for reason, flag in (
+            (WarningReason.BAD_EMAIL, "w_email"),
+            (WarningReason.BAD_QUANTITY, "w_quantity"),
+        ):
+            if flag in names:
+                count = pc.sum(accepted.column(flag)).as_py() or 0
+                if count:
+                    warnings[reason.value] = count
+
+        computed: dict[str, pa.Array[Any] | pa.ChunkedArray[Any]] = {}
+        if "phone_raw" in names:
+            phone, phone_errors = self._phones.complete(
+                accepted.column("phone_raw").combine_chunks(),
+                accepted.column("phone_fast").combine_chunks(),
+            )
+            computed["phone"] = phone
+            failures = len(phone_errors) - phone_errors.null_count
+            if failures:
+                warnings[WarningReason.BAD_PHONE.value] = failures
+        default_currency = pa.repeat(self.default_currency, n)
+        stated = [accepted.column(c) for c in ("v_stated_currency", "n_currency") if c in names]
+        currency: Any = pc.coalesce(*stated, default_currency) if stated else default_currency
+        computed["currency"] = currency
+        constants = {
+            "customer_id": self.customer_id,
+            "conversion_type": self.conversion_type.value,
+            "source": self.source.value,
+            "connector_id": self.connector_id,
+            "source_system": self.source_system,
+        }
+        columns = []
+        for schema_field in CONVERSION_SCHEMA:
+            name = schema_field.name
+            column: pa.Array[Any] | pa.ChunkedArray[Any]
+            if name in computed:
+                column = computed[name]
+            elif name in constants:
+                value = constants[name]
+                column = pa.nulls(n, pa.string()) if value is None else pa.repeat(value, n)
+            elif name in names:
+                column = accepted.column(name)
+            else:
+                column = pa.nulls(n, schema_field.type)
+            columns.append(column.cast(schema_field.type))
+        conversions = pa.Table.from_arrays(columns, schema=CONVERSION_SCHEMA)
+        return NormalizedBatch(
+            conversions=conversions,
+            source_rows=source_rows,
+            rejects=self._rejects(rejected),
+            rejected=Counter(str(reason) for reason in rejected.column("reason").to_pylist()),
+            warnings=warnings,
+            absent_columns=absent,
+        )
+
+    def _rejects(self, rejected: pa.Table) -> pa.Table:
+        raw_json = rejected.column("raw_record").to_pylist()
+        transaction_ids = rejected.column("transaction_id").to_pylist()
+        keys = [
+            tx if tx is not None else "sha256:" + hashlib.sha256(str(raw).encode()).hexdigest()
+            for tx, raw in zip(transaction_ids, raw_json, strict=True)
+        ]
+        n = rejected.num_rows
+        return pa.Table.from_arrays(
+            [
+                pa.repeat(self.customer_id, n),
+                pa.array([self.connector_id] * n, pa.string()),
+                pa.array([self.source_system] * n, pa.string()),
+                pa.array(keys, pa.string()),
+                pa.array(transaction_ids, pa.string()),
+                rejected.column("reason").cast(pa.string()),
+                rejected.column("source_column").cast(pa.string()),
+                rejected.column("message").cast(pa.string()),
+                rejected.column("raw_record").cast(pa.string()),
+            ],
+            schema=REJECT_SCHEMA,
+        )

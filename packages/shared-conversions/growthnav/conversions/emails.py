@@ -1,0 +1,47 @@
+"""Email addresses: the one place their rules live.
+
+An address is trimmed and lower-cased; one that is not of the form ``local@domain.tld`` is
+rejected, never guessed at. (Canonical forms for identity matching, such as gmail dots, belong
+to identity resolution, not here.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from growthnav.conversions.parsed import Parsed, sql_literal
+
+_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+#: Lower-case dot-atom local part @ a domain of at least two labels, ending in letters.
+EMAIL_PATTERN = rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[a-z]{{2,63}}"
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+_NOT_EMAIL = "is not an email address (expected name@example.com)"
+
+
+def parse_email(value: object) -> Parsed[str]:
+    """Trim and lower-case an email address; reject one that is not an address."""
+    if value is None:
+        return Parsed.blank()
+    if not isinstance(value, str):
+        return Parsed.fail(f"is a {type(value).__name__}, not an email address")
+    text = value.strip().lower()
+    if not text:
+        return Parsed.blank()
+    if len(text) > 254 or not _EMAIL_RE.fullmatch(text):
+        return Parsed.fail(_NOT_EMAIL)
+    return Parsed.of(text)
+
+
+def email_sql(text: str) -> tuple[str, str]:
+    """SQL (value, error) for :func:`parse_email` over a VARCHAR expression.
+
+    ``text`` must already be trimmed and NULL for blanks.
+    """
+    lowered = f"lower({text})"
+    valid = (
+        f"(length({lowered}) <= 254 AND regexp_full_match({lowered}, {sql_literal(EMAIL_PATTERN)}))"
+    )
+    value = f"CASE WHEN {valid} THEN {lowered} END"
+    error = f"CASE WHEN {text} IS NOT NULL AND NOT {valid} THEN {sql_literal(_NOT_EMAIL)} END"
+    return value, error

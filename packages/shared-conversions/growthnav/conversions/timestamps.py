@@ -1,0 +1,247 @@
+"""Timestamps: the one place their parsing rules live.
+
+Accepted: ISO 8601 with or without an offset (``2024-01-31T18:05:00Z``, ``2024-01-31 18:05:00``),
+US forms (``01/31/2024 6:05 PM``, ``01/31/2024 18:05``, ``01/31/2024``), compact forms
+(``20240131 18:05``, ``20240131``), epoch seconds and milliseconds (as text or numbers), and
+``datetime``/``date`` objects. A value without an offset is read in the configured timezone.
+Every result is an aware UTC ``datetime``.
+
+Each text form is a gate pattern plus ``strptime`` formats; the scalar parser and the SQL
+used by the batch normalizer read the same table, so both accept exactly the same inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from growthnav.conversions.parsed import Parsed, sql_literal
+
+EXAMPLES = "'2024-01-31T18:05:00Z', '01/31/2024 6:05 PM', '20240131 18:05', 1706724300"
+
+
+class TextForm(NamedTuple):
+    """A family of text timestamps: a gate pattern and the formats tried, in order."""
+
+    pattern: str
+    formats: tuple[str, ...]
+
+
+_CLOCK_12 = r"\d{1,2}:\d{2}(:\d{2})? ?[AaPp][Mm]"
+_CLOCK_24 = r"\d{1,2}:\d{2}(:\d{2})?"
+
+#: Non-ISO text forms. Formats use codes that Python and DuckDB read alike.
+TEXT_FORMS: tuple[TextForm, ...] = (
+    TextForm(
+        rf"\d{{1,2}}/\d{{1,2}}/\d{{4}} {_CLOCK_12}",
+        (
+            "%m/%d/%Y %I:%M %p",
+            "%m/%d/%Y %I:%M:%S %p",
+            "%m/%d/%Y %I:%M%p",
+            "%m/%d/%Y %I:%M:%S%p",
+        ),
+    ),
+    TextForm(
+        rf"\d{{1,2}}/\d{{1,2}}/\d{{4}}( {_CLOCK_24})?",
+        ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"),
+    ),
+    TextForm(
+        rf"\d{{8}}( {_CLOCK_24})?",
+        ("%Y%m%d %H:%M", "%Y%m%d %H:%M:%S", "%Y%m%d"),
+    ),
+)
+
+#: ISO 8601 dates and date-times, with an optional ``Z`` or ``±HH[:MM]`` offset.
+ISO_LOCAL_PATTERN = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
+ISO_OFFSET = r"[+-]\d{2}(:?\d{2})?"
+ISO_PATTERN = rf"{ISO_LOCAL_PATTERN}(Z|{ISO_OFFSET})?"
+#: Epoch seconds (9-11 digits, optional fraction) or milliseconds (12-14 digits).
+EPOCH_PATTERN = r"\d{9,11}(\.\d{1,6})?|\d{12,14}"
+#: Numbers below this are epoch seconds, below EPOCH_MILLIS_LIMIT milliseconds.
+EPOCH_SECONDS_LIMIT = 10**11
+EPOCH_MILLIS_LIMIT = 10**14
+
+_ISO_RE = re.compile(ISO_PATTERN)
+_EPOCH_RE = re.compile(EPOCH_PATTERN)
+_FORM_RES = tuple((re.compile(form.pattern), form) for form in TEXT_FORMS)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WHITESPACE = re.compile(r"\s+")
+_NOT_TIMESTAMP = f"is not a timestamp; expected e.g. {EXAMPLES}"
+_NOT_REAL = "is not a real date or time"
+_EPOCH_RANGE = "is a number too large for epoch seconds or milliseconds"
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The IANA timezone ``name``; raises ``ValueError`` naming it when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"timezone {name!r} is not an IANA timezone name (e.g. 'UTC', 'America/Chicago')"
+        ) from exc
+
+
+def _from_epoch(number: Decimal) -> Parsed[datetime]:
+    if number < 0 or number >= EPOCH_MILLIS_LIMIT:
+        return Parsed.fail(_EPOCH_RANGE)
+    scale = 10**6 if number < EPOCH_SECONDS_LIMIT else 10**3
+    micros = int((number * scale).to_integral_value(rounding=ROUND_HALF_UP))
+    return Parsed.of(_EPOCH + timedelta(microseconds=micros))
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    if moment.tzinfo is None:
+        first, second = moment.replace(tzinfo=tz, fold=0), moment.replace(tzinfo=tz, fold=1)
+        offset_first, offset_second = first.utcoffset(), second.utcoffset()
+        # The hour repeated when clocks go back is read as its later (standard-time)
+        # occurrence, as DuckDB's ICU reads it; a skipped hour keeps fold 0.
+        ambiguous = (
+            offset_first is not None and offset_second is not None and offset_first > offset_second
+        )
+        moment = second if ambiguous else first
+    return moment.astimezone(UTC)
+
+
+def parse_timestamp(value: object, tz: str = "UTC") -> Parsed[datetime]:
+    """Parse a timestamp to an aware UTC ``datetime``; naive values are read in ``tz``."""
+    zone_info = zone(tz)
+    if value is None:
+        return Parsed.blank()
+    if isinstance(value, datetime):
+        return Parsed.of(_local(value, zone_info))
+    if isinstance(value, date):
+        return Parsed.of(_local(datetime(value.year, value.month, value.day), zone_info))
+    if isinstance(value, bool):
+        return Parsed.fail("is a boolean, not a timestamp")
+    if isinstance(value, int | Decimal):
+        return _from_epoch(Decimal(value))
+    if isinstance(value, float):
+        return _from_epoch(Decimal(repr(value))) if value == value else Parsed.fail(_NOT_TIMESTAMP)
+    if not isinstance(value, str):
+        return Parsed.fail(f"is a {type(value).__name__}, not a timestamp")
+    text = _WHITESPACE.sub(" ", value.strip())
+    if not text:
+        return Parsed.blank()
+    if _EPOCH_RE.fullmatch(text):
+        return _from_epoch(Decimal(text))
+    if _ISO_RE.fullmatch(text):
+        try:
+            return Parsed.of(_local(datetime.fromisoformat(text), zone_info))
+        except ValueError:
+            return Parsed.fail(_NOT_REAL)
+    for gate, form in _FORM_RES:
+        if gate.fullmatch(text):
+            for fmt in form.formats:
+                try:
+                    return Parsed.of(_local(datetime.strptime(text, fmt), zone_info))
+                except ValueError:
+                    continue
+            return Parsed.fail(_NOT_REAL)
+    return Parsed.fail(_NOT_TIMESTAMP)
+
+
+class TimestampSQL(NamedTuple):
+    """DuckDB expressions for :func:`parse_timestamp` over one column.
+
+    ``value`` is a naive TIMESTAMP in UTC (the connection's ``TimeZone`` must be UTC);
+    ``error`` reads the computed value as column ``alias``, so a failure is classified only
+    for the values that did not parse.
+    """
+
+    value: str
+    error: str
+
+
+def clean_text_sql(text: str) -> str:
+    """Collapse whitespace runs in trimmed text, as the scalar parser does (only where needed)."""
+    odd = " OR ".join(f"contains({text}, {s})" for s in ("'  '", "chr(9)", "chr(10)", "chr(13)"))
+    return f"CASE WHEN {odd} THEN regexp_replace({text}, '\\s+', ' ', 'g') ELSE {text} END"
+
+
+def local_to_utc_sql(naive: str, tz: str) -> str:
+    """SQL: a naive TIMESTAMP read as wall time in ``tz``, as a naive UTC TIMESTAMP."""
+    zone(tz)
+    if tz in ("UTC", "Etc/UTC"):
+        return naive
+    return f"timezone('UTC', timezone({sql_literal(tz)}, {naive}))"
+
+
+def _epoch_micros_sql(number: str) -> str:
+    """UTC TIMESTAMP from a DECIMAL epoch, seconds or milliseconds by magnitude."""
+    scale = f"(CASE WHEN {number} < {EPOCH_SECONDS_LIMIT} THEN 1000000 ELSE 1000 END)"
+    return f"make_timestamp(CAST(round({number} * {scale}) AS BIGINT))"
+
+
+def _epoch_integer_sql(number: str) -> str:
+    """UTC TIMESTAMP from a BIGINT epoch, seconds or milliseconds by magnitude."""
+    scale = f"(CASE WHEN {number} < {EPOCH_SECONDS_LIMIT} THEN 1000000 ELSE 1000 END)"
+    return f"make_timestamp({number} * {scale})"
+
+
+def timestamp_text_sql(text: str, *, alias: str, tz: str) -> TimestampSQL:
+    """SQL for :func:`parse_timestamp` over a VARCHAR expression.
+
+    ``text`` must be trimmed, cleaned with :func:`clean_text_sql` and NULL for blanks.
+    """
+    epoch = (
+        f"CASE WHEN contains({text}, '.') "
+        f"THEN {_epoch_micros_sql(f'CAST({text} AS DECIMAL(38, 6))')} "
+        f"ELSE {_epoch_integer_sql(f'CAST({text} AS BIGINT)')} END"
+    )
+    local = local_to_utc_sql(f"try_cast({text} AS TIMESTAMP)", tz)
+    branches = [
+        (
+            f"regexp_full_match({text}, {sql_literal(ISO_LOCAL_PATTERN + 'Z')})",
+            f"try_cast({text} AS TIMESTAMP)",
+        ),
+        (f"regexp_full_match({text}, {sql_literal(ISO_LOCAL_PATTERN)})", local),
+        (f"regexp_full_match({text}, {sql_literal(EPOCH_PATTERN)})", epoch),
+        (
+            f"regexp_full_match({text}, {sql_literal(ISO_LOCAL_PATTERN + ISO_OFFSET)})",
+            f"CAST(try_cast({text} AS TIMESTAMPTZ) AS TIMESTAMP)",
+        ),
+    ]
+    for form in TEXT_FORMS:
+        formats = ", ".join(sql_literal(f) for f in form.formats)
+        branches.append(
+            (
+                f"regexp_full_match({text}, {sql_literal(form.pattern)})",
+                local_to_utc_sql(f"try_strptime({text}, [{formats}])", tz),
+            )
+        )
+    matched = " OR ".join(f"({condition})" for condition, _ in branches)
+    value = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, v in branches) + " END"
+    error = (
+        f"CASE WHEN {text} IS NULL OR {alias} IS NOT NULL THEN NULL "
+        f"WHEN {matched} THEN {sql_literal(_NOT_REAL)} "
+        f"ELSE {sql_literal(_NOT_TIMESTAMP)} END"
+    )
+    return TimestampSQL(value=value, error=error)
+
+
+def timestamp_number_sql(number: str, *, integer: bool) -> TimestampSQL:
+    """SQL for :func:`parse_timestamp` over a numeric expression (epoch s or ms)."""
+    if integer:
+        in_range = f"({number} >= 0 AND {number} < {EPOCH_MILLIS_LIMIT})"
+        value = _epoch_integer_sql(number)
+    else:
+        decimal = f"try_cast({number} AS DECIMAL(38, 6))"
+        in_range = f"({decimal} >= 0 AND {decimal} < {EPOCH_MILLIS_LIMIT})"
+        value = _epoch_micros_sql(decimal)
+    return TimestampSQL(
+        value=f"CASE WHEN {in_range} THEN {value} END",
+        error=f"CASE WHEN {number} IS NULL OR {in_range} THEN NULL "
+        f"ELSE {sql_literal(_EPOCH_RANGE)} END",
+    )
+
+
+def timestamp_typed_sql(column: str, data_type: str, tz: str) -> str:
+    """SQL: a TIMESTAMP, TIMESTAMPTZ or DATE column as a naive UTC TIMESTAMP."""
+    if data_type == "timestamptz":
+        return f"CAST({column} AS TIMESTAMP)"
+    return local_to_utc_sql(f"CAST({column} AS TIMESTAMP)", tz)

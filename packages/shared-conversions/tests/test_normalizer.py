@@ -1,0 +1,292 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from growthnav.conversions import (
+    CONVERSION_SCHEMA,
+    BatchNormalizer,
+    Conversion,
+    ConversionSource,
+    ConversionType,
+    CRMNormalizer,
+    FieldMap,
+    FieldMapError,
+    POSNormalizer,
+    records_to_arrow,
+)
+from growthnav.conversions.schema import PYTHON_ONLY_FIELDS
+
+THANX = {
+    "PURCHASE_ID": "transaction_id",
+    "USER_ID": "user_id",
+    "SETTLEMENT_AMOUNT": "value",
+    "PURCHASED_AT": "timestamp",
+    "LOCATION_ID": "location_id",
+    "EMAIL": "email",
+    "PHONE": "phone",
+}
+
+
+def test_arrow_schema_has_every_conversion_field() -> None:
+    fields = [f.name for f in dataclasses.fields(Conversion) if f.name not in PYTHON_ONLY_FIELDS]
+    assert CONVERSION_SCHEMA.names == fields
+
+
+def test_pos_normalizer_keeps_the_seed_call_and_types_every_field() -> None:
+    normalizer = POSNormalizer(customer_id="acme-burgers", field_map=THANX)
+    rows = [
+        {
+            "PURCHASE_ID": "P1",
+            "USER_ID": 42,
+            "SETTLEMENT_AMOUNT": "$1,234.50",
+            "PURCHASED_AT": "2024-01-31T18:05:00Z",
+            "LOCATION_ID": "L7",
+            "EMAIL": " Ana@Example.com ",
+            "PHONE": "(212) 555-0134",
+            "UNMAPPED": "kept in raw_data",
+        }
+    ]
+    [conversion] = normalizer.normalize(rows)
+    assert conversion.customer_id == "acme-burgers"
+    assert conversion.transaction_id == "P1"
+    assert conversion.timestamp == datetime(2024, 1, 31, 18, 5, tzinfo=UTC)
+    assert conversion.value == Decimal("1234.50")
+    assert conversion.currency == "USD"
+    assert conversion.conversion_type is ConversionType.PURCHASE
+    assert conversion.source is ConversionSource.POS
+    assert conversion.user_id == "42"
+    assert conversion.email == "ana@example.com"
+    assert conversion.phone == "+12125550134"
+    assert conversion.raw_data == rows[0]
+
+
+def test_crm_normalizer_takes_the_conversion_type() -> None:
+    normalizer = CRMNormalizer(
+        customer_id="acme",
+        conversion_type=ConversionType.LEAD,
+        field_map={"Id": "transaction_id", "CreatedDate": "timestamp", "Email": "email"},
+    )
+    [lead] = normalizer.normalize(
+        [{"Id": "00Q1", "CreatedDate": "2024-02-01T10:00:00.000+0000", "Email": "x@y.com"}]
+    )
+    assert lead.conversion_type is ConversionType.LEAD
+    assert lead.source is ConversionSource.CRM
+    assert lead.value is None
+    assert lead.timestamp == datetime(2024, 2, 1, 10, tzinfo=UTC)
+
+
+def test_first_non_blank_column_wins_in_map_order() -> None:
+    normalizer = POSNormalizer(
+        "acme",
+        {
+            "id": "transaction_id",
+            "closed": "timestamp",
+            "opened": "timestamp",
+            "total": "value",
+            "subtotal": "value",
+        },
+    )
+    rows = [
+        {"id": "a", "closed": "2024-01-02", "opened": "2024-01-01", "total": "10", "subtotal": "9"},
+        {"id": "b", "closed": "", "opened": "2024-01-01", "total": None, "subtotal": "9"},
+    ]
+    a, b = normalizer.normalize(rows)
+    assert (a.timestamp.day, a.value) == (2, Decimal("10"))
+    assert (b.timestamp.day, b.value) == (1, Decimal("9"))
+
+
+def test_a_bad_first_column_is_rejected_not_skipped_to_the_next() -> None:
+    normalizer = POSNormalizer(
+        "acme", {"id": "transaction_id", "ts": "timestamp", "total": "value", "subtotal": "value"}
+    )
+    assert (
+        normalizer.normalize([{"id": "a", "ts": "2024-01-01", "total": "abc", "subtotal": "9"}])
+        == []
+    )
+    assert normalizer.last_batch is not None
+    [reject] = normalizer.last_batch.rejects.to_pylist()
+    assert reject["reason"] == "bad_value"
+    assert reject["source_column"] == "total"
+
+
+def test_rejects_keep_the_raw_record_a_reason_and_a_message_naming_column_and_value() -> None:
+    normalizer = POSNormalizer("acme", THANX, connector_id="thanx-purchases", source_system="thanx")
+    rows = [
+        {"PURCHASE_ID": "ok", "PURCHASED_AT": "2024-01-31", "SETTLEMENT_AMOUNT": "1"},
+        {"PURCHASE_ID": None, "PURCHASED_AT": "2024-01-31", "SETTLEMENT_AMOUNT": "1"},
+        {"PURCHASE_ID": "p2", "PURCHASED_AT": "", "SETTLEMENT_AMOUNT": "1"},
+        {"PURCHASE_ID": "p3", "PURCHASED_AT": "31/31/2024", "SETTLEMENT_AMOUNT": "1"},
+        {"PURCHASE_ID": "p4", "PURCHASED_AT": "2024-01-31", "SETTLEMENT_AMOUNT": "N/A"},
+    ]
+    conversions = normalizer.normalize(rows)
+    assert [c.transaction_id for c in conversions] == ["ok"]
+    batch = normalizer.last_batch
+    assert batch is not None
+    assert dict(batch.rejected) == {
+        "missing_transaction_id": 1,
+        "missing_timestamp": 1,
+        "bad_timestamp": 1,
+        "bad_value": 1,
+    }
+    rejects = {r["reason"]: r for r in batch.rejects.to_pylist()}
+    assert "PURCHASE_ID" in rejects["missing_transaction_id"]["message"]
+    assert rejects["missing_transaction_id"]["reject_key"].startswith("sha256:")
+    assert "PURCHASED_AT" in rejects["missing_timestamp"]["message"]
+    assert rejects["bad_timestamp"]["message"].startswith("\"PURCHASED_AT\" = '31/31/2024'")
+    assert rejects["bad_value"]["source_column"] == "SETTLEMENT_AMOUNT"
+    assert "'N/A'" in rejects["bad_value"]["message"]
+    assert json.loads(rejects["bad_value"]["raw_record"])["SETTLEMENT_AMOUNT"] == "N/A"
+    assert {r["connector_id"] for r in rejects.values()} == {"thanx-purchases"}
+
+
+def test_identity_fields_that_do_not_parse_are_blank_and_counted() -> None:
+    normalizer = POSNormalizer("acme", {**THANX, "QTY": "quantity"})
+    rows = [
+        {
+            "PURCHASE_ID": "a",
+            "PURCHASED_AT": "2024-01-31",
+            "EMAIL": "not-an-email",
+            "PHONE": "123",
+            "QTY": "1.5",
+        },
+    ]
+    [conversion] = normalizer.normalize(rows)
+    assert (conversion.email, conversion.phone, conversion.quantity) == (None, None, None)
+    assert normalizer.last_batch is not None
+    assert dict(normalizer.last_batch.warnings) == {
+        "bad_email": 1,
+        "bad_phone": 1,
+        "bad_quantity": 1,
+    }
+
+
+def test_currency_from_text_then_column_then_default() -> None:
+    normalizer = POSNormalizer(
+        "acme",
+        {"id": "transaction_id", "ts": "timestamp", "amt": "value", "cur": "currency"},
+        default_currency="CAD",
+    )
+    rows = [
+        {"id": "a", "ts": "2024-01-01", "amt": "12.50 EUR", "cur": "usd"},
+        {"id": "b", "ts": "2024-01-01", "amt": "12.50", "cur": "gbp"},
+        {"id": "c", "ts": "2024-01-01", "amt": "12.50", "cur": None},
+        {"id": "d", "ts": "2024-01-01", "amt": "12.50", "cur": "bitcoin"},
+    ]
+    conversions = normalizer.normalize(rows)
+    assert [c.currency for c in conversions] == ["EUR", "GBP", "CAD"]
+    assert normalizer.last_batch is not None
+    assert normalizer.last_batch.rejected == {"bad_currency": 1}
+
+
+def test_cents_modifier_reads_integer_cents() -> None:
+    normalizer = POSNormalizer(
+        "acme", {"id": "transaction_id", "ts": "timestamp", "amount_cents": "value:cents"}
+    )
+    [c] = normalizer.normalize([{"id": "a", "ts": "2024-01-01", "amount_cents": 1250}])
+    assert c.value == Decimal("12.50")
+
+
+def test_typed_arrow_columns_are_read_without_text_round_trips() -> None:
+    table = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "ts": pa.array([datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)]),
+            "amount": pa.array([Decimal("12.50"), Decimal("-3.00")], pa.decimal128(10, 2)),
+            "qty": pa.array([2.0, 3.0]),
+        }
+    )
+    result = BatchNormalizer(
+        "acme", {"id": "transaction_id", "ts": "timestamp", "amount": "value", "qty": "quantity"}
+    ).normalize(table)
+    rows = result.conversions.to_pylist()
+    assert [r["transaction_id"] for r in rows] == ["1", "2"]
+    assert [r["value"] for r in rows] == [Decimal("12.50"), Decimal("-3.00")]
+    assert [r["quantity"] for r in rows] == [2, 3]
+    assert result.conversions.schema == CONVERSION_SCHEMA
+
+
+def test_unknown_target_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(
+        FieldMapError, match=r"'PURCHASE_ID' maps to unknown target 'transaction'.*transaction_id"
+    ):
+        POSNormalizer("acme", {"PURCHASE_ID": "transaction", "AT": "timestamp"})
+
+
+def test_unknown_modifier_is_refused() -> None:
+    with pytest.raises(FieldMapError, match="takes no modifier 'cents'"):
+        FieldMap.parse({"ts": "timestamp:cents"})
+
+
+def test_a_required_target_with_no_column_in_the_data_is_a_clear_error() -> None:
+    normalizer = BatchNormalizer(
+        "acme", {"ORDER_ID": "transaction_id", "PURCHASED_AT": "timestamp"}
+    )
+    with pytest.raises(
+        FieldMapError, match=r"none of the columns mapped to 'transaction_id' \(ORDER_ID\)"
+    ):
+        normalizer.normalize(pa.table({"PURCHASE_ID": ["a"], "PURCHASED_AT": ["2024-01-01"]}))
+    with pytest.raises(FieldMapError, match=r"no column for required target 'timestamp'"):
+        BatchNormalizer("acme", {"id": "transaction_id"}).normalize(pa.table({"id": ["a"]}))
+
+
+def test_absent_optional_columns_are_reported() -> None:
+    result = BatchNormalizer(
+        "acme", {"id": "transaction_id", "ts": "timestamp", "mail": "email"}
+    ).normalize(pa.table({"id": ["a"], "ts": ["2024-01-01"]}))
+    assert result.absent_columns == ["mail"]
+    assert result.conversions.column("email").to_pylist() == [None]
+
+
+def test_layered_maps_give_the_higher_layer_the_whole_target() -> None:
+    overrides = {"CloseDate": "timestamp", "Notes": ""}
+    defaults = {
+        "Id": "transaction_id",
+        "CreatedDate": "timestamp",
+        "Notes": "product_name",
+        "Amount": "value",
+    }
+    layered = FieldMap.layered(overrides, defaults)
+    assert layered.as_dict() == {
+        "CloseDate": "timestamp",
+        "Id": "transaction_id",
+        "Amount": "value",
+    }
+
+
+def test_bad_settings_are_refused_before_any_work() -> None:
+    with pytest.raises(ValueError, match="not an IANA timezone"):
+        BatchNormalizer("acme", THANX, timezone="Nowhere/Land")
+    with pytest.raises(ValueError, match="ISO 4217"):
+        BatchNormalizer("acme", THANX, default_currency="dollars")
+    with pytest.raises(ValueError, match="region"):
+        BatchNormalizer("acme", THANX, phone_region="ZZ")
+    with pytest.raises(ValueError, match="customer_id is blank"):
+        BatchNormalizer(" ", THANX)
+
+
+def test_records_with_mixed_types_keep_every_value() -> None:
+    table = records_to_arrow([{"a": 12.5, "b": {"x": 1}}, {"a": "12.50", "c": None}])
+    assert table.column("a").to_pylist() == ["12.5", "12.50"]
+    assert table.column("c").type == pa.string()
+    assert table.column("b").to_pylist()[1] is None
+
+
+def test_large_batches_keep_row_order_and_row_links() -> None:
+    n = 100_000
+    table = pa.table(
+        {
+            "id": [None if i % 997 == 0 else f"t{i}" for i in range(n)],
+            "ts": ["2024-01-01T00:00:00Z"] * n,
+        }
+    )
+    result = BatchNormalizer("acme", {"id": "transaction_id", "ts": "timestamp"}).normalize(table)
+    rows = result.source_rows.to_pylist()
+    ids = result.conversions.column("transaction_id").to_pylist()
+    assert all(ids[k] == f"t{rows[k]}" for k in range(0, len(ids), 101))
+    assert result.rejects.num_rows == len(range(0, n, 997))
+    assert result.input_rows == n
