@@ -65,6 +65,7 @@ def thanx_table(rows: int, *, seed: int = 7, distractors: int = 10) -> pa.Table:
     connection = duckdb.connect()
     try:
         sql = _SQL.format(rows=rows, seed=seed, distractors=extra or "NULL AS EXTRA")
-        return connection.sql(sql).to_arrow_table()
+        table: pa.Table = connection.sql(sql).to_arrow_table()
+        return table
     finally:
         connection.close()

@@ -34,14 +34,14 @@ def _text_values(cases: list[Any]) -> list[str]:
 
 
 def _normalize(column: str, values: list[str], *, tz: str = "UTC", **fixed: str) -> Any:
-    rows = {
+    rows: dict[str, list[str | None]] = {
         "id": [f"r{i}" for i in range(len(values))],
         "ts": [fixed.get("ts", "2024-01-31T18:05:00Z")] * len(values),
         "amount": [fixed.get("amount", "1.00")] * len(values),
         "mail": [None] * len(values),
         "tel": [None] * len(values),
     }
-    rows[column] = values
+    rows[column] = list(values)
     table = pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()})
     return BatchNormalizer("acme", MAP, timezone=tz).normalize(table)
 

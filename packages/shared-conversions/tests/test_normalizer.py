@@ -4,6 +4,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -91,7 +92,7 @@ def test_first_non_blank_column_wins_in_map_order() -> None:
             "subtotal": "value",
         },
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": "a", "closed": "2024-01-02", "opened": "2024-01-01", "total": "10", "subtotal": "9"},
         {"id": "b", "closed": "", "opened": "2024-01-01", "total": None, "subtotal": "9"},
     ]
@@ -116,7 +117,7 @@ def test_a_bad_first_column_is_rejected_not_skipped_to_the_next() -> None:
 
 def test_rejects_keep_the_raw_record_a_reason_and_a_message_naming_column_and_value() -> None:
     normalizer = POSNormalizer("acme", THANX, connector_id="thanx-purchases", source_system="thanx")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"PURCHASE_ID": "ok", "PURCHASED_AT": "2024-01-31", "SETTLEMENT_AMOUNT": "1"},
         {"PURCHASE_ID": None, "PURCHASED_AT": "2024-01-31", "SETTLEMENT_AMOUNT": "1"},
         {"PURCHASE_ID": "p2", "PURCHASED_AT": "", "SETTLEMENT_AMOUNT": "1"},
@@ -171,7 +172,7 @@ def test_currency_from_text_then_column_then_default() -> None:
         {"id": "transaction_id", "ts": "timestamp", "amt": "value", "cur": "currency"},
         default_currency="CAD",
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": "a", "ts": "2024-01-01", "amt": "12.50 EUR", "cur": "usd"},
         {"id": "b", "ts": "2024-01-01", "amt": "12.50", "cur": "gbp"},
         {"id": "c", "ts": "2024-01-01", "amt": "12.50", "cur": None},

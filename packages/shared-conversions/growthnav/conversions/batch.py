@@ -155,6 +155,24 @@ class _Input:
         return f"b_{self.target}_{self.position}"
 
 
+def settings_problems(timezone: str, default_currency: str, phone_region: str) -> list[str]:
+    """What is wrong with a timezone, default currency and phone region (empty: nothing)."""
+    problems = []
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if default_currency.upper() not in ISO_4217:
+        problems.append(
+            f"default_currency {default_currency!r} is not an ISO 4217 code (e.g. 'USD')"
+        )
+    try:
+        check_region(phone_region)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return problems
+
+
 class BatchNormalizer:
     """Normalizes batches for one source with one field map.
 
@@ -185,12 +203,10 @@ class BatchNormalizer:
     ) -> None:
         if not customer_id or not customer_id.strip():
             raise ValueError("customer_id is blank; pass the tenant id, e.g. 'acme-burgers'")
+        problems = settings_problems(timezone, default_currency, phone_region)
+        if problems:
+            raise ValueError("; ".join(problems))
         currency = default_currency.upper()
-        if currency not in ISO_4217:
-            raise ValueError(
-                f"default_currency {default_currency!r} is not an ISO 4217 code (e.g. 'USD')"
-            )
-        zone(timezone)
         self.customer_id = customer_id
         self.field_map = field_map if isinstance(field_map, FieldMap) else FieldMap.parse(field_map)
         self.conversion_type = ConversionType(conversion_type)

@@ -1,0 +1,1 @@
+"""Source adapters. Each module registers its connector type on import."""

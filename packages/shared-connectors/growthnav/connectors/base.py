@@ -1,0 +1,319 @@
+"""``BaseConnector``: what every adapter declares and implements, and the sync loop.
+
+An adapter declares its type, category, spec, primary key, cursor field and default field
+map, and implements ``authenticate``, ``fetch_records`` and ``get_schema`` (plus, for tabular
+sources, ``fetch_batches`` yielding Arrow). Everything else, normalization and the streaming
+sync, is shared.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Generator, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from growthnav.connectors.config import (
+    ConnectorCategory,
+    ConnectorConfig,
+    ConnectorType,
+    SyncMode,
+    SyncResult,
+)
+from growthnav.connectors.exceptions import ConfigurationError, ConnectorError, redact
+from growthnav.connectors.spec import ConnectorSpec, Validated
+from growthnav.conversions import (
+    Conversion,
+    ConversionSource,
+    ConversionType,
+    FieldMap,
+    FieldMapError,
+    NormalizedBatch,
+    Normalizer,
+    parse_timestamp,
+)
+from growthnav.conversions.batch import settings_problems
+
+logger = logging.getLogger(__name__)
+
+#: A batch as adapters hand it over: Arrow (tabular sources) or a list of dicts (APIs).
+RawBatch = pa.Table | pa.RecordBatch | Sequence[dict[str, Any]]
+
+_SOURCE_BY_CATEGORY = {
+    ConnectorCategory.POS: ConversionSource.POS,
+    ConnectorCategory.CRM: ConversionSource.CRM,
+    ConnectorCategory.OLO: ConversionSource.OLO,
+    ConnectorCategory.LOYALTY: ConversionSource.LOYALTY,
+    ConnectorCategory.DATA_LAKE: ConversionSource.OTHER,
+    ConnectorCategory.FILE: ConversionSource.OTHER,
+}
+
+
+class ConversionSink(Protocol):
+    """Where a sync puts each normalized batch (the warehouse, in production)."""
+
+    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> None:
+        """Make the batch's conversions and rejects durable before the cursor moves."""
+
+
+class BaseConnector(ABC):
+    """Abstract base class for data source connectors.
+
+    Subclasses set the class attributes and implement ``authenticate``, ``fetch_records``
+    and ``get_schema``. The config is validated against ``spec`` on construction, before any
+    network call.
+    """
+
+    connector_type: ClassVar[ConnectorType]
+    category: ClassVar[ConnectorCategory]
+    spec: ClassVar[ConnectorSpec[Any, Any]]
+    #: Column that identifies a record in the source.
+    primary_key: ClassVar[str]
+    #: Column whose high-watermark drives incremental syncs (None: the source has none).
+    cursor_field: ClassVar[str | None] = None
+    #: Field map used when neither the user nor discovery gave one.
+    default_field_map: ClassVar[dict[str, str]] = {}
+    conversion_type: ClassVar[ConversionType] = ConversionType.PURCHASE
+    conversion_source: ClassVar[ConversionSource | None] = None
+
+    def __init__(self, config: ConnectorConfig) -> None:
+        self.config = config
+        self._client: Any = None
+        self._authenticated = False
+        self._normalizer: Normalizer | None = None
+        inline = config.credentials or None
+        if inline is None and config.credentials_secret_path is None:
+            inline = {}
+        label = f"{config.connector_type.value} connector {config.name!r}"
+        self.settings: Validated[Any, Any] = self.spec.validate(
+            label, inline, config.connection_params
+        )
+        self._check_settings(label)
+
+    def _check_settings(self, label: str) -> None:
+        problems = []
+        if self.config.batch_size < 1:
+            problems.append(f"batch_size must be at least 1 (got {self.config.batch_size})")
+        if self.config.lookback_seconds < 0:
+            problems.append(
+                f"lookback_seconds must not be negative (got {self.config.lookback_seconds})"
+            )
+        try:
+            self.field_map  # noqa: B018 - parsing the map validates the overrides
+        except FieldMapError as exc:
+            problems.append(f"field_overrides: {exc}")
+        config = self.config
+        problems += settings_problems(config.timezone, config.default_currency, config.phone_region)
+        if problems:
+            raise ConfigurationError(label, problems)
+
+    # -- what adapters implement -------------------------------------------------------
+
+    @property
+    def is_authenticated(self) -> bool:
+        """True once ``authenticate`` succeeded."""
+        return self._authenticated
+
+    @abstractmethod
+    def authenticate(self) -> None:
+        """Connect to the source; raise ``AuthenticationError`` when it refuses."""
+
+    @abstractmethod
+    def fetch_records(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Generator[dict[str, Any], None, None]:
+        """Yield raw records whose cursor is ``>= since`` and ``< until``, in cursor order."""
+
+    @abstractmethod
+    def get_schema(self) -> dict[str, str]:
+        """The source's columns and their types."""
+
+    def fetch_batches(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int | None = None,
+    ) -> Iterator[RawBatch]:
+        """Yield batches of at most ``batch_size`` records (default: config.batch_size).
+
+        Tabular adapters override this to hand Arrow batches straight through; the default
+        groups ``fetch_records``.
+        """
+        size = batch_size or self.config.batch_size
+        batch: list[dict[str, Any]] = []
+        for record in self.fetch_records(since=since, until=until):
+            batch.append(record)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    # -- normalization -----------------------------------------------------------------
+
+    @property
+    def source_system(self) -> str:
+        """The system's name as stored on each conversion."""
+        return self.connector_type.value
+
+    @property
+    def field_map(self) -> FieldMap:
+        """Overrides, then the discovered mapping (when stored), then the adapter's defaults."""
+        return FieldMap.layered(self.config.field_overrides, self.default_field_map)
+
+    def normalizer(self) -> Normalizer:
+        """The normalizer for this connector's records (built once)."""
+        if self._normalizer is None:
+            self._normalizer = Normalizer(
+                self.config.customer_id,
+                self.field_map,
+                conversion_type=self.conversion_type,
+                source=self.conversion_source or _SOURCE_BY_CATEGORY[self.category],
+                connector_id=self.config.effective_connector_id,
+                source_system=self.source_system,
+                timezone=self.config.timezone,
+                default_currency=self.config.default_currency,
+                phone_region=self.config.phone_region,
+            )
+        return self._normalizer
+
+    def normalize(self, raw_records: list[dict[str, Any]]) -> list[Conversion]:
+        """Normalize raw records to conversions; rejects are in ``normalizer().last_batch``."""
+        return self.normalizer().normalize(raw_records)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def secret_values(self) -> list[str]:
+        """Credential values to scrub from any text that leaves the connector."""
+        values = []
+        creds = self.settings.credentials
+        if creds is not None:
+            for name in self.spec.secret_fields:
+                value = getattr(creds, name, None)
+                if value is not None:
+                    values.append(value.get_secret_value())
+        values += [str(v) for v in self.config.credentials.values() if isinstance(v, str)]
+        return values
+
+    def test_connection(self) -> bool:
+        """Authenticate; True when the source accepts the connection."""
+        try:
+            self.authenticate()
+            return True
+        except Exception as exc:
+            logger.warning(
+                "Connection test failed for %s: %s",
+                self.config.name,
+                redact(f"{type(exc).__name__}: {exc}", self.secret_values()),
+            )
+            return False
+
+    def sync(
+        self,
+        mode: SyncMode | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        sink: ConversionSink | None = None,
+    ) -> SyncResult:
+        """Stream the source batch by batch: normalize, hand to ``sink``, advance the cursor.
+
+        Incremental syncs start at ``since`` or else at the saved cursor (the high-watermark of
+        ``cursor_field`` from the last sync) less ``lookback_seconds``; never at the wall-clock
+        time of the last sync. Memory holds one batch at a time.
+        """
+        mode = SyncMode(mode or self.config.sync_mode)
+        result = SyncResult(
+            connector_name=self.config.name,
+            customer_id=self.config.customer_id,
+            sync_mode=mode,
+            started_at=datetime.now(UTC),
+            connector_id=self.config.effective_connector_id,
+            cursor=self.config.last_sync_cursor,
+        )
+        try:
+            if not self.is_authenticated:
+                self.authenticate()
+            if mode is SyncMode.INCREMENTAL and since is None:
+                since = self.resume_point()
+            normalizer = self.normalizer()
+            cursor = _parse_cursor(result.cursor)
+            for batch in self.fetch_batches(since=since, until=until):
+                normalized = normalizer.normalize_batch(batch)
+                if sink is not None:
+                    sink.write(self, normalized)
+                result.batches += 1
+                result.records_fetched += normalized.input_rows
+                result.records_loaded += normalized.conversions.num_rows
+                for reason, count in normalized.rejected.items():
+                    result.records_rejected[reason] = result.records_rejected.get(reason, 0) + count
+                for reason, count in normalized.warnings.items():
+                    result.field_warnings[reason] = result.field_warnings.get(reason, 0) + count
+                high = self.batch_cursor(batch)
+                if high is not None and (cursor is None or high > cursor):
+                    cursor = high
+                    result.cursor = high.isoformat()
+            result.records_normalized = result.records_loaded
+            result.records_failed = sum(result.records_rejected.values())
+            result.success = True
+        except Exception as exc:
+            result.success = False
+            result.error = redact(f"{type(exc).__name__}: {exc}", self.secret_values())
+            logger.error("Sync failed for %s: %s", self.config.name, result.error)
+            if not isinstance(exc, ConnectorError | FieldMapError):
+                logger.debug("Sync failure detail", exc_info=True)
+        finally:
+            result.completed_at = datetime.now(UTC)
+        logger.info(
+            "Sync of %s: %d fetched, %d loaded, %d rejected",
+            self.config.name,
+            result.records_fetched,
+            result.records_loaded,
+            sum(result.records_rejected.values()),
+        )
+        return result
+
+    def resume_point(self) -> datetime | None:
+        """Where an incremental sync starts: the saved cursor less the lookback."""
+        cursor = _parse_cursor(self.config.last_sync_cursor)
+        if cursor is None:
+            return None
+        return cursor - timedelta(seconds=self.config.lookback_seconds)
+
+    def batch_cursor(self, batch: RawBatch) -> datetime | None:
+        """The highest ``cursor_field`` value in a raw batch, as aware UTC."""
+        name = self.cursor_field
+        if name is None:
+            return None
+        if isinstance(batch, pa.Table | pa.RecordBatch):
+            if name not in batch.schema.names:
+                return None
+            column = batch.column(name)
+            if pa.types.is_timestamp(column.type):
+                top = pc.max(column).as_py()
+                return parse_timestamp(top, self.config.timezone).value if top else None
+            values: list[Any] = column.to_pylist()
+        else:
+            values = [record.get(name) for record in batch]
+        parsed = (parse_timestamp(v, self.config.timezone).value for v in values)
+        return max((p for p in parsed if p is not None), default=None)
+
+    def close(self) -> None:
+        """Close the connection and release resources."""
+        if self._normalizer is not None:
+            self._normalizer.close()
+            self._normalizer = None
+        self._client = None
+        self._authenticated = False
+
+
+def _parse_cursor(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return parse_timestamp(text).value

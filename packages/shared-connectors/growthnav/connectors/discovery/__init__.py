@@ -1,0 +1,1 @@
+"""Schema discovery: column profiling and field-map suggestions."""
