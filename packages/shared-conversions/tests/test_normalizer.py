@@ -291,3 +291,43 @@ def test_large_batches_keep_row_order_and_row_links() -> None:
     assert all(ids[k] == f"t{rows[k]}" for k in range(0, len(ids), 101))
     assert result.rejects.num_rows == len(range(0, n, 997))
     assert result.input_rows == n
+
+
+def test_source_columns_named_like_the_query_internals_are_read_as_data() -> None:
+    table = pa.table(
+        {
+            "reason": ["r1", "r2"],
+            "timestamp": ["2024-01-01", "nope"],
+            "value": ["$5.00", "1"],
+            "raw_value": ["x", "y"],
+            "s_0": ["a", "b"],
+            "message": ["m", "m"],
+        }
+    )
+    result = BatchNormalizer(
+        "acme", {"reason": "transaction_id", "timestamp": "timestamp", "value": "value"}
+    ).normalize(table)
+    [row] = result.conversions.to_pylist()
+    assert (row["transaction_id"], row["value"]) == ("r1", Decimal("5.00"))
+    [reject] = result.rejects.to_pylist()
+    assert reject["reason"] == "bad_timestamp"
+    assert json.loads(reject["raw_record"]) == {
+        "reason": "r2",
+        "timestamp": "nope",
+        "value": "1",
+        "raw_value": "y",
+        "s_0": "b",
+        "message": "m",
+    }
+
+
+def test_stream_keeps_batch_order_and_matches_one_at_a_time() -> None:
+    batches = [
+        pa.table({"id": [f"b{b}-{i}" for i in range(50)], "ts": ["2024-01-01"] * 50})
+        for b in range(5)
+    ]
+    normalizer = BatchNormalizer("acme", {"id": "transaction_id", "ts": "timestamp"})
+    streamed = list(normalizer.normalize_stream(iter(batches)))
+    assert [batch for batch, _ in streamed] == batches
+    for batch, result in streamed:
+        assert result.conversions.equals(normalizer.normalize(batch).conversions)

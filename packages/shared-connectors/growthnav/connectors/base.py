@@ -242,10 +242,10 @@ class BaseConnector(ABC):
                 self.authenticate()
             if mode is SyncMode.INCREMENTAL and since is None:
                 since = self.resume_point()
-            normalizer = self.normalizer()
+            normalizer = self.normalizer().batch_normalizer
             cursor = _parse_cursor(result.cursor)
-            for batch in self.fetch_batches(since=since, until=until):
-                normalized = normalizer.normalize_batch(batch)
+            batches = self.fetch_batches(since=since, until=until)
+            for batch, normalized in normalizer.normalize_stream(batches):
                 if sink is not None:
                     sink.write(self, normalized)
                 result.batches += 1

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -47,6 +49,10 @@ from growthnav.conversions.timestamps import (
 )
 
 _CHUNK_ROWS = 32_768
+
+#: A batch of raw records: Arrow (tabular sources) or a list of dicts (APIs).
+Batch = pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]
+B = TypeVar("B", bound=Batch)
 
 
 class RejectReason(StrEnum):
@@ -109,7 +115,6 @@ _STRING_TARGETS = (
 )
 #: Columns the last stage reads to explain a reject, not part of the output.
 _WORK_COLUMNS = (
-    "raw_struct",
     "raw_timestamp",
     "col_timestamp",
     "raw_value",
@@ -236,10 +241,28 @@ class BatchNormalizer:
             self._connection.close()
             self._connection = None
 
-    def normalize(
-        self, batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]
-    ) -> NormalizedBatch:
+    def normalize(self, batch: Batch) -> NormalizedBatch:
         """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
+        return self._split(*self._query(batch))
+
+    def normalize_stream(self, batches: Iterable[B]) -> Iterator[tuple[B, NormalizedBatch]]:
+        """Normalize a stream of batches, yielding each batch with its result, in order.
+
+        The query for the next batch runs while the current one is split into conversions
+        and rejects, so both cores stay busy. At most two batches are in flight.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
+            pending: tuple[B, Future[tuple[pa.Table, list[str]]]] | None = None
+            for batch in batches:
+                future = pool.submit(self._query, batch)
+                if pending is not None:
+                    yield pending[0], self._split(*pending[1].result())
+                pending = (batch, future)
+            if pending is not None:
+                yield pending[0], self._split(*pending[1].result())
+
+    def _query(self, batch: Batch) -> tuple[pa.Table, list[str]]:
+        """Run the normalization query; returns the raw result and the absent columns."""
         if isinstance(batch, pa.RecordBatch):
             table = pa.Table.from_batches([batch])
         elif isinstance(batch, pa.Table):
@@ -257,10 +280,14 @@ class BatchNormalizer:
             connection = self._connect()
             connection.register("src", table)
             try:
-                result = connection.sql(sql).to_arrow_table()
+                # execute() plans the query once; sql() binds it again to build a relation,
+                # which costs ~30 ms a batch. Its Arrow copy of the result costs less.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+                    result = connection.execute(sql).to_arrow_table()
             finally:
                 connection.unregister("src")
-        return self._split(result, self.field_map.absent_columns(names))
+        return result, self.field_map.absent_columns(names)
 
     # -- query building ------------------------------------------------------------------
 
@@ -328,11 +355,13 @@ class BatchNormalizer:
         stages[3]["e_timestamp"] = self._timestamp_errors(stamps)
 
         if inputs.get("email"):
-            email_value, email_error = email_sql("raw_email")
-            stages[2]["v_email"] = email_value
-            stages[2]["w_email"] = f"{email_error} IS NOT NULL"
+            stages[2]["v_email"] = email_sql("raw_email")
+            stages[3]["w_email"] = "raw_email IS NOT NULL AND v_email IS NULL"
         if inputs.get("phone"):
-            stages[2]["phone_fast"] = phone_fast_sql("raw_phone", self.phone_region)
+            for index, stage in enumerate(
+                phone_fast_sql("raw_phone", self.phone_region, alias="phone_fast")
+            ):
+                stages[2 + index].update(stage)
         if inputs.get("quantity"):
             stages[2]["n_quantity"] = "try_cast(raw_quantity AS DECIMAL(38, 6))"
         if inputs.get("currency"):
@@ -351,14 +380,20 @@ class BatchNormalizer:
             )
         reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for r, c in conditions) + " END"
 
-        final = [f"{reason} AS reason", *self._final_columns(inputs)]
+        # Source columns travel renamed (s_0, s_1, ...) so no source name can collide with
+        # the query's own; the raw record is rebuilt from them for rejects only.
+        sources = [f"s_{i}" for i in range(len(schema.names))]
+        final = [f"{reason} AS reason", *sources, *self._final_columns(inputs)]
         raw_struct = ", ".join(
-            f"{sql_literal(name)}: {sql_identifier(name)}" for name in schema.names
+            f"{sql_literal(name)}: {alias}" for name, alias in zip(schema.names, sources, strict=True)
         )
         message = self._message_sql(inputs)
-        sql = f"SELECT *, {{{raw_struct}}} AS raw_struct, "
-        sql += ", ".join(f"{expr} AS {alias}" for alias, expr in stages[0].items()) or "1 AS _"
-        sql += " FROM src"
+        renamed = [
+            f"{sql_identifier(name)} AS {alias}"
+            for name, alias in zip(schema.names, sources, strict=True)
+        ]
+        blanked = [f"{expr} AS {alias}" for alias, expr in stages[0].items()]
+        sql = f"SELECT {', '.join(renamed + blanked)} FROM src"
         for stage in stages[1:]:
             if stage:
                 columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
@@ -369,15 +404,15 @@ class BatchNormalizer:
             "WHEN 'bad_currency' THEN col_currency END"
         )
         return (
-            f"SELECT * EXCLUDE ({', '.join(_WORK_COLUMNS)}), "
+            f"SELECT * EXCLUDE ({', '.join([*_WORK_COLUMNS, *sources])}), "
             f"CASE WHEN reason IS NOT NULL THEN {message} END AS message, "
             f"{source_column} AS source_column, "
-            f"CASE WHEN reason IS NOT NULL THEN to_json(raw_struct) END AS raw_record "
+            f"CASE WHEN reason IS NOT NULL THEN to_json({{{raw_struct}}}) END AS raw_record "
             f"FROM ({sql})"
         )
 
     def _final_columns(self, inputs: dict[str, list[_Input]]) -> list[str]:
-        columns = ["raw_struct"]
+        columns = []
         for name in ("timestamp", "value", "currency"):
             for key in ("raw", "col"):
                 columns.append(

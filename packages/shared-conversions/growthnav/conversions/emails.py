@@ -33,15 +33,15 @@ def parse_email(value: object) -> Parsed[str]:
     return Parsed.of(text)
 
 
-def email_sql(text: str) -> tuple[str, str]:
-    """SQL (value, error) for :func:`parse_email` over a VARCHAR expression.
+def email_sql(text: str) -> str:
+    """SQL for :func:`parse_email`: the address, or NULL when ``text`` is not one.
 
-    ``text`` must already be trimmed and NULL for blanks.
+    ``text`` must already be trimmed and NULL for blanks; a failure is a non-NULL ``text``
+    whose value is NULL.
     """
     lowered = f"lower({text})"
     valid = (
-        f"(length({lowered}) <= 254 AND regexp_full_match({lowered}, {sql_literal(EMAIL_PATTERN)}))"
+        f"contains({text}, '@') AND length({text}) <= 254 "
+        f"AND regexp_full_match({lowered}, {sql_literal(EMAIL_PATTERN)})"
     )
-    value = f"CASE WHEN {valid} THEN {lowered} END"
-    error = f"CASE WHEN {text} IS NOT NULL AND NOT {valid} THEN {sql_literal(_NOT_EMAIL)} END"
-    return value, error
+    return f"CASE WHEN {valid} THEN {lowered} END"

@@ -79,23 +79,27 @@ def nanp_valid_pattern() -> str:
     return "(?:" + "|".join(f"(?:{p})" for p in dict.fromkeys(patterns)) + ")"
 
 
-def phone_fast_sql(text: str, region: str) -> str:
-    """SQL giving E.164 for the North American numbers in ``text`` (VARCHAR), NULL otherwise.
+def phone_fast_sql(text: str, region: str, *, alias: str) -> tuple[dict[str, str], ...]:
+    """SQL stages giving ``{alias}`` = E.164 for the North American numbers in ``text``.
 
-    Only for a default region in +1; elsewhere it is NULL and every value goes to the library.
+    Only for a default region in +1; elsewhere ``{alias}`` is NULL and every value goes to
+    the library. Each stage is ``{column: expression}`` and reads the columns of earlier
+    stages.
     """
     if phonenumbers.country_code_for_region(check_region(region)) != 1:
-        return "CAST(NULL AS VARCHAR)"
+        return ({alias: "CAST(NULL AS VARCHAR)"},)
     key = text
     for mark in _SEPARATORS:
         key = f"replace({key}, {sql_literal(mark)}, '')"
+    k = f"{alias}_key"
     national = (
-        f"CASE length({key}) WHEN 10 THEN {key} "
-        f"WHEN 11 THEN CASE WHEN starts_with({key}, '1') THEN substr({key}, 2) END "
-        f"WHEN 12 THEN CASE WHEN starts_with({key}, '+1') THEN substr({key}, 3) END END"
+        f"CASE length({k}) WHEN 10 THEN {k} "
+        f"WHEN 11 THEN CASE WHEN starts_with({k}, '1') THEN substr({k}, 2) END "
+        f"WHEN 12 THEN CASE WHEN starts_with({k}, '+1') THEN substr({k}, 3) END END"
     )
-    valid = f"regexp_full_match({national}, {sql_literal(nanp_valid_pattern())})"
-    return f"CASE WHEN {valid} THEN '+1' || {national} END"
+    n = f"{alias}_national"
+    valid = f"regexp_full_match({n}, {sql_literal(nanp_valid_pattern())})"
+    return ({k: key}, {n: national}, {alias: f"CASE WHEN {valid} THEN '+1' || {n} END"})
 
 
 class PhoneBatchParser:

@@ -194,23 +194,27 @@ def timestamp_text_sql(text: str, *, alias: str, tz: str) -> TimestampSQL:
         f"ELSE {_epoch_integer_sql(f'CAST({text} AS BIGINT)')} END"
     )
     local = local_to_utc_sql(f"try_cast({text} AS TIMESTAMP)", tz)
+    dash, slash = f"contains({text}, '-')", f"contains({text}, '/')"
+
+    def gate(precheck: str, pattern: str) -> str:
+        # The precheck is a necessary condition of the pattern: it only spares the regex.
+        return f"{precheck} AND regexp_full_match({text}, {sql_literal(pattern)})"
+
     branches = [
+        (gate(f"ends_with({text}, 'Z')", ISO_LOCAL_PATTERN + "Z"), f"try_cast({text} AS TIMESTAMP)"),
+        (gate(dash, ISO_LOCAL_PATTERN), local),
+        (gate(f"strlen({text}) <= 18 AND NOT {dash} AND NOT {slash}", EPOCH_PATTERN), epoch),
         (
-            f"regexp_full_match({text}, {sql_literal(ISO_LOCAL_PATTERN + 'Z')})",
-            f"try_cast({text} AS TIMESTAMP)",
-        ),
-        (f"regexp_full_match({text}, {sql_literal(ISO_LOCAL_PATTERN)})", local),
-        (f"regexp_full_match({text}, {sql_literal(EPOCH_PATTERN)})", epoch),
-        (
-            f"regexp_full_match({text}, {sql_literal(ISO_LOCAL_PATTERN + ISO_OFFSET)})",
+            gate(f"{dash} AND contains({text}, ':')", ISO_LOCAL_PATTERN + ISO_OFFSET),
             f"CAST(try_cast({text} AS TIMESTAMPTZ) AS TIMESTAMP)",
         ),
     ]
     for form in TEXT_FORMS:
         formats = ", ".join(sql_literal(f) for f in form.formats)
+        precheck = slash if "/" in form.pattern else f"NOT {dash} AND NOT {slash}"
         branches.append(
             (
-                f"regexp_full_match({text}, {sql_literal(form.pattern)})",
+                gate(precheck, form.pattern),
                 local_to_utc_sql(f"try_strptime({text}, [{formats}])", tz),
             )
         )
