@@ -112,3 +112,25 @@ def test_until_bounds_the_window(live: LiveSource) -> None:
     records = list(connector.fetch_records(since=start, until=start + timedelta(minutes=10)))
     connector.close()
     assert len(records) == 10
+
+
+def test_sync_into_the_warehouse_twice_loads_each_row_once(
+    live: LiveSource, tmp_path: Path
+) -> None:
+    from growthnav.connectors import WarehouseSink
+    from growthnav.warehouse import DuckDBWarehouse, LoadCounts
+
+    warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+    first, second = WarehouseSink(warehouse), WarehouseSink(warehouse)
+    for sink in (first, second):
+        connector = get_registry().create(live.config(sync_mode=SyncMode.FULL))
+        assert connector.sync(sink=sink).success
+        connector.close()
+    assert first.counts == LoadCounts(inserted=229, updated=0, unchanged=0)
+    assert second.counts == LoadCounts(inserted=0, updated=0, unchanged=229)
+    assert (first.rejects_written, second.rejects_written) == (1, 0)
+    table = warehouse.read_conversions("acme-burgers")
+    assert table.num_rows == 229
+    assert len(set(table.column("transaction_id").to_pylist())) == 229
+    [reject] = warehouse.read_rejects("acme-burgers").to_pylist()
+    assert (reject["reject_key"], reject["reason"]) == ("P00007", "bad_value")

@@ -39,6 +39,7 @@ from growthnav.connectors.exceptions import (
     TransientError,
 )
 from growthnav.connectors.registry import ConnectorRegistry, get_registry
+from growthnav.connectors.sinks import WarehouseSink
 from growthnav.connectors.spec import ConnectorSpec, FieldSpec, NoCredentials, SpecModel
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "SyncResult",
     "SyncSchedule",
     "TransientError",
+    "WarehouseSink",
     "connector_id_for",
     "get_registry",
 ]

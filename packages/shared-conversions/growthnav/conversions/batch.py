@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.emails import email_sql
 from growthnav.conversions.field_map import FieldMap, SourceColumn
 from growthnav.conversions.money import (
@@ -280,11 +280,7 @@ class BatchNormalizer:
             connection = self._connect()
             connection.register("src", table)
             try:
-                # execute() plans the query once; sql() binds it again to build a relation,
-                # which costs ~30 ms a batch. Its Arrow copy of the result costs less.
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-                    result = connection.execute(sql).to_arrow_table()
+                result = arrow_result(connection, sql)
             finally:
                 connection.unregister("src")
         return result, self.field_map.absent_columns(names)
@@ -385,7 +381,8 @@ class BatchNormalizer:
         sources = [f"s_{i}" for i in range(len(schema.names))]
         final = [f"{reason} AS reason", *sources, *self._final_columns(inputs)]
         raw_struct = ", ".join(
-            f"{sql_literal(name)}: {alias}" for name, alias in zip(schema.names, sources, strict=True)
+            f"{sql_literal(name)}: {alias}"
+            for name, alias in zip(schema.names, sources, strict=True)
         )
         message = self._message_sql(inputs)
         renamed = [

@@ -201,7 +201,10 @@ def timestamp_text_sql(text: str, *, alias: str, tz: str) -> TimestampSQL:
         return f"{precheck} AND regexp_full_match({text}, {sql_literal(pattern)})"
 
     branches = [
-        (gate(f"ends_with({text}, 'Z')", ISO_LOCAL_PATTERN + "Z"), f"try_cast({text} AS TIMESTAMP)"),
+        (
+            gate(f"ends_with({text}, 'Z')", ISO_LOCAL_PATTERN + "Z"),
+            f"try_cast({text} AS TIMESTAMP)",
+        ),
         (gate(dash, ISO_LOCAL_PATTERN), local),
         (gate(f"strlen({text}) <= 18 AND NOT {dash} AND NOT {slash}", EPOCH_PATTERN), epoch),
         (

@@ -1,0 +1,25 @@
+"""Running a DuckDB statement and taking its result as Arrow."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+# execute() plans a statement once, where sql() binds it a second time to build a relation
+# (~30 ms for the normalizer's query), and it runs DML with RETURNING. DuckDB warns that its
+# Arrow output is then a copy; the copy costs less than the second planning. The filter is set
+# once for the process because warnings.catch_warnings() is not thread-safe.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
+def arrow_result(
+    connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> pa.Table:
+    """Execute ``sql`` and return its result as an Arrow table."""
+    table = connection.execute(sql, params or []).to_arrow_table()
+    if table is None:  # pragma: no cover - a statement always has a result here
+        raise RuntimeError(f"DuckDB returned no result for: {sql[:80]}")
+    return table

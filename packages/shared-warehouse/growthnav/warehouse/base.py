@@ -1,0 +1,65 @@
+"""The ``Warehouse`` protocol: where a sync makes conversions and rejects durable."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyarrow as pa
+
+_CUSTOMER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def check_customer_id(customer_id: str) -> str:
+    """Return ``customer_id`` when it can name a dataset; raise ``ValueError`` naming it."""
+    if not _CUSTOMER_ID.fullmatch(customer_id):
+        raise ValueError(
+            f"customer_id {customer_id!r} cannot name a dataset: use 1-63 lower-case letters, "
+            "digits, '-' or '_', starting with a letter or digit (e.g. 'acme-burgers')"
+        )
+    return customer_id
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    """What an upsert did: rows inserted, rows changed, rows already there as they were."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def loaded(self) -> int:
+        """Rows written (new plus changed)."""
+        return self.inserted + self.updated
+
+    def __add__(self, other: LoadCounts) -> LoadCounts:
+        return LoadCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+class Warehouse(Protocol):
+    """A customer's conversions and rejects, keyed so that replaying a batch changes nothing.
+
+    Conversions are keyed by ``(customer_id, connector_id, transaction_id)``; rejects by
+    ``(connector_id, reject_key)``.
+    """
+
+    def ensure_customer(self, customer_id: str) -> None:
+        """Create the customer's dataset and tables when missing."""
+
+    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
+        """Insert new conversions and update changed ones, in one transaction."""
+
+    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
+        """Record rejected records (a replay overwrites, never doubles); returns rows written."""
+
+    def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's conversions (optionally one connector's)."""
+
+    def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's rejected records (optionally one connector's)."""

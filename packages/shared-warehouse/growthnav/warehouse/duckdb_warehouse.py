@@ -1,0 +1,197 @@
+"""The embedded default warehouse: one DuckDB file, one schema per customer.
+
+Connections are opened per operation (a CLI sync and an MCP server may share the file) and
+each load is one transaction. Batches arrive as Arrow and are merged by key, never inserted
+row by row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
+from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.warehouse.base import LoadCounts, check_customer_id
+
+CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
+REJECT_KEY = ("connector_id", "reject_key")
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def growthnav_home() -> Path:
+    """``$GROWTHNAV_HOME``, default ``~/.growthnav``."""
+    return Path(os.environ.get("GROWTHNAV_HOME", Path.home() / ".growthnav")).expanduser()
+
+
+def _sql_type(data_type: pa.DataType) -> str:
+    if pa.types.is_string(data_type):
+        return "VARCHAR"
+    if pa.types.is_int64(data_type):
+        return "BIGINT"
+    if pa.types.is_decimal(data_type):
+        return f"DECIMAL({data_type.precision}, {data_type.scale})"
+    if pa.types.is_timestamp(data_type):
+        return "TIMESTAMPTZ" if data_type.tz else "TIMESTAMP"
+    raise TypeError(f"no warehouse column type for Arrow type {data_type}")  # pragma: no cover
+
+
+def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
+    columns = []
+    for field in schema:
+        not_null = " NOT NULL" if (not field.nullable or field.name in key) else ""
+        columns.append(f'"{field.name}" {_sql_type(field.type)}{not_null}')
+    columns.append("loaded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp")
+    keys = ", ".join(f'"{k}"' for k in key)
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)}, PRIMARY KEY ({keys}))"
+
+
+class DuckDBWarehouse:
+    """Conversions in ``<customer_id>.conversions``, rejects in ``conversion_rejects``."""
+
+    def __init__(
+        self, path: Path | str | None = None, *, memory_limit: str = DEFAULT_MEMORY_LIMIT
+    ) -> None:
+        self.path = Path(path) if path is not None else growthnav_home() / "warehouse.duckdb"
+        self.memory_limit = memory_limit
+        self._ready: set[str] = set()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(str(self.path))
+        connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+        connection.execute("SET TimeZone = 'UTC'")
+        return connection
+
+    @staticmethod
+    def _table(customer_id: str, name: str) -> str:
+        return f'"{check_customer_id(customer_id)}".{name}'
+
+    def ensure_customer(self, customer_id: str) -> None:
+        """Create the customer's schema and tables when missing."""
+        check_customer_id(customer_id)
+        if customer_id in self._ready:
+            return
+        connection = self._connect()
+        try:
+            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{customer_id}"')
+            connection.execute(
+                _ddl(self._table(customer_id, "conversions"), CONVERSION_SCHEMA, CONVERSION_KEY)
+            )
+            connection.execute(
+                _ddl(self._table(customer_id, "conversion_rejects"), REJECT_SCHEMA, REJECT_KEY)
+            )
+        finally:
+            connection.close()
+        self._ready.add(customer_id)
+
+    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
+        """Merge conversions by key: insert new rows, update changed ones, count the rest."""
+        if conversions.num_rows == 0:
+            return LoadCounts()
+        _require(conversions, CONVERSION_KEY)
+        batch = _last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
+        actions = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
+        inserted = actions.get("INSERT", 0)
+        updated = actions.get("UPDATE", 0)
+        return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
+
+    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
+        """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
+        if rejects.num_rows == 0:
+            return 0
+        _require(rejects, REJECT_KEY)
+        batch = _last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
+        actions = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
+        return actions.get("INSERT", 0) + actions.get("UPDATE", 0)
+
+    def _merge(
+        self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
+    ) -> dict[str, int]:
+        self.ensure_customer(customer_id)
+        table = self._table(customer_id, name)
+        names = [n for n in batch.schema.names]
+        on = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+        values = [n for n in names if n not in key]
+        changed = " OR ".join(f't."{n}" IS DISTINCT FROM s."{n}"' for n in values) or "FALSE"
+        updates = ", ".join(f'"{n}" = s."{n}"' for n in values) + ", loaded_at = current_timestamp"
+        columns = ", ".join(f'"{n}"' for n in names)
+        sources = ", ".join(f's."{n}"' for n in names)
+        sql = (
+            f"MERGE INTO {table} t USING incoming s ON {on} "
+            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({sources}) "
+            "RETURNING merge_action"
+        )
+        connection = self._connect()
+        try:
+            connection.register("incoming", batch)
+            connection.execute("BEGIN TRANSACTION")
+            returned = arrow_result(connection, sql)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+        actions: list[Any] = returned.column(0).to_pylist()
+        return dict(Counter(str(action) for action in actions))
+
+    def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's conversions (optionally one connector's), ordered by key."""
+        return self._read(customer_id, "conversions", connector_id, CONVERSION_KEY)
+
+    def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's rejects (optionally one connector's), ordered by key."""
+        return self._read(customer_id, "conversion_rejects", connector_id, REJECT_KEY)
+
+    def _read(
+        self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]
+    ) -> pa.Table:
+        self.ensure_customer(customer_id)
+        where, params = ("WHERE connector_id = ?", [connector_id]) if connector_id else ("", [])
+        order = ", ".join(f'"{k}"' for k in key)
+        connection = self._connect()
+        try:
+            return arrow_result(
+                connection,
+                f"SELECT * EXCLUDE (loaded_at) FROM {self._table(customer_id, name)} "
+                f"{where} ORDER BY {order}",
+                params,
+            )
+        finally:
+            connection.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run read-only SQL against the warehouse file and return Arrow."""
+        connection = self._connect()
+        try:
+            return arrow_result(connection, sql, params)
+        finally:
+            connection.close()
+
+
+def _require(batch: pa.Table, key: tuple[str, ...]) -> None:
+    for name in key:
+        nulls = batch.column(name).null_count
+        if nulls:
+            raise ValueError(
+                f"{nulls} rows have no {name}; every row loaded into the warehouse needs "
+                f"its key ({', '.join(key)}): normalize with a connector_id"
+            )
+
+
+def _last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Keep the last row of each key (a record changed twice within one batch)."""
+    columns: list[Any] = [batch.column(k).cast(pa.string()) for k in key]
+    joined = pc.binary_join_element_wise(*columns, "\x1f")
+    if pc.count_distinct(joined, mode="all").as_py() == batch.num_rows:
+        return batch
+    indexed = pa.table({"k": joined, "i": pa.array(range(batch.num_rows), pa.int64())})
+    last = indexed.group_by("k").aggregate([("i", "max")]).column("i_max")
+    return batch.take(pc.take(last, pc.sort_indices(last)))

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from growthnav.conversions import CONVERSION_SCHEMA, BatchNormalizer
+from growthnav.warehouse import DuckDBWarehouse, LoadCounts
+
+MAP = {"id": "transaction_id", "ts": "timestamp", "amount": "value", "mail": "email"}
+
+
+def normalized(rows: list[dict[str, Any]], connector_id: str | None = "pos-1") -> Any:
+    return BatchNormalizer("acme", MAP, connector_id=connector_id, source_system="pos").normalize(
+        rows
+    )
+
+
+ROWS: list[dict[str, Any]] = [
+    {"id": "a", "ts": "2024-01-01T10:00:00Z", "amount": "$10.00", "mail": "A@x.com"},
+    {"id": "b", "ts": "2024-01-02T10:00:00Z", "amount": "$20.00", "mail": "b@x.com"},
+    {"id": "c", "ts": "nope", "amount": "$30.00", "mail": None},
+]
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> DuckDBWarehouse:
+    return DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+
+
+def test_upsert_inserts_then_a_replay_changes_nothing(warehouse: DuckDBWarehouse) -> None:
+    batch = normalized(ROWS)
+    assert warehouse.upsert_conversions("acme", batch.conversions) == LoadCounts(2, 0, 0)
+    assert warehouse.upsert_conversions("acme", batch.conversions) == LoadCounts(0, 0, 2)
+    table = warehouse.read_conversions("acme")
+    assert table.column("transaction_id").to_pylist() == ["a", "b"]
+    assert table.column("value").to_pylist() == [Decimal("10.0000"), Decimal("20.0000")]
+    assert table.column("timestamp").to_pylist()[0] == datetime(2024, 1, 1, 10, tzinfo=UTC)
+    assert table.schema.names == CONVERSION_SCHEMA.names
+
+
+def test_changed_rows_are_updated_in_place(warehouse: DuckDBWarehouse) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    changed = [dict(ROWS[0], amount="$11.00"), ROWS[1], dict(ROWS[1], id="d")]
+    assert warehouse.upsert_conversions("acme", normalized(changed).conversions) == LoadCounts(
+        1, 1, 1
+    )
+    values = dict(
+        zip(
+            warehouse.read_conversions("acme").column("transaction_id").to_pylist(),
+            warehouse.read_conversions("acme").column("value").to_pylist(),
+            strict=True,
+        )
+    )
+    assert values == {"a": Decimal("11"), "b": Decimal("20"), "d": Decimal("20")}
+
+
+def test_the_last_version_of_a_key_within_one_batch_wins(warehouse: DuckDBWarehouse) -> None:
+    rows = [ROWS[0], dict(ROWS[0], amount="$12.00"), dict(ROWS[0], amount="$13.00")]
+    counts = warehouse.upsert_conversions("acme", normalized(rows).conversions)
+    assert counts.inserted == 1
+    assert warehouse.read_conversions("acme").column("value").to_pylist() == [Decimal("13")]
+
+
+def test_rejects_are_keyed_so_a_replay_does_not_double_them(warehouse: DuckDBWarehouse) -> None:
+    batch = normalized(ROWS)
+    assert warehouse.write_rejects("acme", batch.rejects) == 1
+    assert warehouse.write_rejects("acme", batch.rejects) == 0
+    [reject] = warehouse.read_rejects("acme").to_pylist()
+    assert reject["reason"] == "bad_timestamp"
+    assert reject["reject_key"] == "c"
+
+
+def test_customers_and_connectors_are_kept_apart(warehouse: DuckDBWarehouse) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS, "pos-1").conversions)
+    warehouse.upsert_conversions("acme", normalized(ROWS, "pos-2").conversions)
+    other = BatchNormalizer("other-brand", MAP, connector_id="pos-1").normalize(ROWS)
+    warehouse.upsert_conversions("other-brand", other.conversions)
+    assert warehouse.read_conversions("acme").num_rows == 4
+    assert warehouse.read_conversions("acme", "pos-2").num_rows == 2
+    assert warehouse.read_conversions("other-brand").num_rows == 2
+
+
+def test_rows_without_a_connector_id_are_refused(warehouse: DuckDBWarehouse) -> None:
+    with pytest.raises(ValueError, match="2 rows have no connector_id"):
+        warehouse.upsert_conversions("acme", normalized(ROWS, None).conversions)
+
+
+@pytest.mark.parametrize("customer", ["", "Acme Burgers", "../etc", "a" * 64, 'x"; DROP'])
+def test_customer_ids_that_cannot_name_a_dataset_are_refused(
+    warehouse: DuckDBWarehouse, customer: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot name a dataset"):
+        warehouse.ensure_customer(customer)
+
+
+def test_home_default_and_memory_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROWTHNAV_HOME", str(tmp_path / "home"))
+    warehouse = DuckDBWarehouse(memory_limit="256MB")
+    assert warehouse.path == tmp_path / "home" / "warehouse.duckdb"
+    warehouse.ensure_customer("acme")
+    assert warehouse.path.exists()
+    limit = warehouse.query("SELECT current_setting('memory_limit') AS m").column("m")[0].as_py()
+    assert limit.startswith("244") or "256" in limit or "MiB" in limit
+
+
+def test_a_failed_merge_leaves_the_table_as_it_was(warehouse: DuckDBWarehouse) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    bad = normalized(ROWS).conversions
+    bad = bad.set_column(
+        bad.schema.get_field_index("currency"), "currency", pa.array([None, None], pa.string())
+    )
+    with pytest.raises(Exception, match="NOT NULL"):
+        warehouse.upsert_conversions("acme", bad)
+    assert warehouse.read_conversions("acme").num_rows == 2
