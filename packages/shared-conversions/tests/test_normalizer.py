@@ -331,3 +331,9 @@ def test_stream_keeps_batch_order_and_matches_one_at_a_time() -> None:
     assert [batch for batch, _ in streamed] == batches
     for batch, result in streamed:
         assert result.conversions.equals(normalizer.normalize(batch).conversions)
+
+
+def test_every_field_map_target_is_a_conversion_column() -> None:
+    from growthnav.conversions.field_map import TARGETS
+
+    assert set(TARGETS) <= set(CONVERSION_SCHEMA.names)

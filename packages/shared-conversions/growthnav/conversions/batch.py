@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.emails import email_sql
-from growthnav.conversions.field_map import FieldMap, SourceColumn
+from growthnav.conversions.field_map import TARGETS, FieldMap, SourceColumn
 from growthnav.conversions.money import (
     AMOUNT_PRECISION,
     AMOUNT_SCALE,
@@ -94,24 +94,9 @@ class NormalizedBatch:
         return self.conversions.num_rows + self.rejects.num_rows
 
 
-_STRING_TARGETS = (
-    "transaction_id",
-    "user_id",
-    "product_id",
-    "product_name",
-    "product_category",
-    "location_id",
-    "location_name",
-    "gclid",
-    "fbclid",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "first_name",
-    "last_name",
-    "postal_code",
-    "hashed_cc",
-    "loyalty_id",
+#: Targets read as plain text (trimmed, blank as NULL); the others have their own parsers.
+_STRING_TARGETS = tuple(
+    t for t in TARGETS if t not in ("timestamp", "value", "currency", "quantity", "email", "phone")
 )
 #: Columns the last stage reads to explain a reject, not part of the output.
 _WORK_COLUMNS = (
@@ -347,8 +332,7 @@ class BatchNormalizer:
         for item in stamps:
             if _is_text(item.data_type):
                 stages[1][f"tt_{item.position}"] = clean_text_sql(item.alias)
-        stages[2]["v_timestamp"] = self._timestamp_values(stamps)
-        stages[3]["e_timestamp"] = self._timestamp_errors(stamps)
+        stages[2]["v_timestamp"], stages[3]["e_timestamp"] = self._timestamp_sql(stamps)
 
         if inputs.get("email"):
             stages[2]["v_email"] = email_sql("raw_email")
@@ -432,7 +416,11 @@ class BatchNormalizer:
                 "coalesce(raw_quantity IS NOT NULL AND (n_quantity IS NULL OR n_quantity <> "
                 "trunc(n_quantity) OR abs(n_quantity) >= 1e15), FALSE) AS w_quantity",
             ]
-        columns += [f"raw_{name} AS {name}" for name in _STRING_TARGETS[1:] if inputs.get(name)]
+        columns += [
+            f"raw_{name} AS {name}"
+            for name in _STRING_TARGETS
+            if name != "transaction_id" and inputs.get(name)
+        ]
         if inputs.get("email"):
             columns += ["v_email AS email", "w_email"]
         if inputs.get("phone"):
@@ -510,8 +498,9 @@ class BatchNormalizer:
             "IS NULL THEN 'is not a finite amount below 10^14' END",
         }
 
-    def _timestamp_values(self, items: list[_Input]) -> str:
-        values = []
+    def _timestamp_sql(self, items: list[_Input]) -> tuple[str, str]:
+        """The parsed timestamp (naive UTC) and its error, by the column picked on each row."""
+        values, errors = [], []
         for item in items:
             when = f"WHEN pick_timestamp = {item.position} THEN"
             kind = item.data_type
@@ -519,31 +508,21 @@ class BatchNormalizer:
                 parsed = timestamp_text_sql(
                     f"tt_{item.position}", alias="v_timestamp", tz=self.timezone
                 )
-                values.append(f"{when} {parsed.value}")
             elif _is_number(kind):
-                integer = pa.types.is_integer(kind)
-                values.append(f"{when} {timestamp_number_sql(item.alias, integer=integer).value}")
+                parsed = timestamp_number_sql(item.alias, integer=pa.types.is_integer(kind))
             elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
                 typed = "timestamptz" if getattr(kind, "tz", None) else "timestamp"
                 values.append(f"{when} {timestamp_typed_sql(item.alias, typed, self.timezone)}")
-        return f"CASE {' '.join(values)} END" if values else "NULL::TIMESTAMP"
-
-    def _timestamp_errors(self, items: list[_Input]) -> str:
-        errors = []
-        for item in items:
-            when = f"WHEN pick_timestamp = {item.position} THEN"
-            kind = item.data_type
-            if _is_text(kind):
-                parsed = timestamp_text_sql(
-                    f"tt_{item.position}", alias="v_timestamp", tz=self.timezone
-                )
-                errors.append(f"{when} {parsed.error}")
-            elif _is_number(kind):
-                integer = pa.types.is_integer(kind)
-                errors.append(f"{when} {timestamp_number_sql(item.alias, integer=integer).error}")
-            elif not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+                continue
+            else:
                 errors.append(f"{when} 'is of a type that holds no timestamp'")
-        return f"CASE {' '.join(errors)} END" if errors else "NULL::VARCHAR"
+                continue
+            values.append(f"{when} {parsed.value}")
+            errors.append(f"{when} {parsed.error}")
+        return (
+            f"CASE {' '.join(values)} END" if values else "NULL::TIMESTAMP",
+            f"CASE {' '.join(errors)} END" if errors else "NULL::VARCHAR",
+        )
 
     # -- splitting the result ------------------------------------------------------------
 
