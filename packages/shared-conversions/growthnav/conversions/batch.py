@@ -209,6 +209,9 @@ class BatchNormalizer:
         self._phones = PhoneBatchParser(self.phone_region)
         self._lock = threading.Lock()
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._json_connection: duckdb.DuckDBPyConnection | None = None
+        #: The query for each input schema seen (building it costs more than a small batch).
+        self._queries: dict[pa.Schema, str] = {}
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
@@ -222,9 +225,10 @@ class BatchNormalizer:
 
     def close(self) -> None:
         """Release the in-memory DuckDB connection."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for connection in (self._connection, self._json_connection):
+            if connection is not None:
+                connection.close()
+        self._connection = self._json_connection = None
 
     def normalize(self, batch: Batch) -> NormalizedBatch:
         """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
@@ -237,7 +241,7 @@ class BatchNormalizer:
         and rejects, so both cores stay busy. At most two batches are in flight.
         """
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
-            pending: tuple[B, Future[tuple[pa.Table, list[str]]]] | None = None
+            pending: tuple[B, Future[tuple[pa.Table, pa.Table, list[str]]]] | None = None
             for batch in batches:
                 future = pool.submit(self._query, batch)
                 if pending is not None:
@@ -246,8 +250,8 @@ class BatchNormalizer:
             if pending is not None:
                 yield pending[0], self._split(*pending[1].result())
 
-    def _query(self, batch: Batch) -> tuple[pa.Table, list[str]]:
-        """Run the normalization query; returns the raw result and the absent columns."""
+    def _query(self, batch: Batch) -> tuple[pa.Table, pa.Table, list[str]]:
+        """Run the normalization query; returns its result, the input and absent columns."""
         if isinstance(batch, pa.RecordBatch):
             table = pa.Table.from_batches([batch])
         elif isinstance(batch, pa.Table):
@@ -259,8 +263,9 @@ class BatchNormalizer:
         if table.num_rows > _CHUNK_ROWS:
             # DuckDB scans an Arrow table in parallel by chunk: give both cores work.
             table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
-        inputs = self._inputs(table.schema)
-        sql = self._sql(table.schema, inputs)
+        sql = self._queries.get(table.schema)
+        if sql is None:
+            sql = self._queries[table.schema] = self._sql(table.schema, self._inputs(table.schema))
         with self._lock:
             connection = self._connect()
             connection.register("src", table)
@@ -268,7 +273,7 @@ class BatchNormalizer:
                 result = arrow_result(connection, sql)
             finally:
                 connection.unregister("src")
-        return result, self.field_map.absent_columns(names)
+        return result, table, self.field_map.absent_columns(names)
 
     # -- query building ------------------------------------------------------------------
 
@@ -360,21 +365,12 @@ class BatchNormalizer:
             )
         reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for r, c in conditions) + " END"
 
-        # Source columns travel renamed (s_0, s_1, ...) so no source name can collide with
-        # the query's own; the raw record is rebuilt from them for rejects only.
-        sources = [f"s_{i}" for i in range(len(schema.names))]
-        final = [f"{reason} AS reason", *sources, *self._final_columns(inputs)]
-        raw_struct = ", ".join(
-            f"{sql_literal(name)}: {alias}"
-            for name, alias in zip(schema.names, sources, strict=True)
-        )
+        final = [f"{reason} AS reason", *self._final_columns(inputs)]
         message = self._message_sql(inputs)
-        renamed = [
-            f"{sql_identifier(name)} AS {alias}"
-            for name, alias in zip(schema.names, sources, strict=True)
-        ]
         blanked = [f"{expr} AS {alias}" for alias, expr in stages[0].items()]
-        sql = f"SELECT {', '.join(renamed + blanked)} FROM src"
+        # Only the aliases travel through the stages, so no source column name can collide
+        # with the query's own; the scan reads just the mapped columns.
+        sql = f"SELECT {', '.join(blanked)} FROM src"
         for stage in stages[1:]:
             if stage:
                 columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
@@ -385,10 +381,9 @@ class BatchNormalizer:
             "WHEN 'bad_currency' THEN col_currency END"
         )
         return (
-            f"SELECT * EXCLUDE ({', '.join([*_WORK_COLUMNS, *sources])}), "
+            f"SELECT * EXCLUDE ({', '.join(_WORK_COLUMNS)}), "
             f"CASE WHEN reason IS NOT NULL THEN {message} END AS message, "
-            f"{source_column} AS source_column, "
-            f"CASE WHEN reason IS NOT NULL THEN to_json({{{raw_struct}}}) END AS raw_record "
+            f"{source_column} AS source_column "
             f"FROM ({sql})"
         )
 
@@ -526,7 +521,7 @@ class BatchNormalizer:
 
     # -- splitting the result ------------------------------------------------------------
 
-    def _split(self, result: pa.Table, absent: list[str]) -> NormalizedBatch:
+    def _split(self, result: pa.Table, source: pa.Table, absent: list[str]) -> NormalizedBatch:
         # DuckDB keeps insertion order (preserve_insertion_order), so output row i is input
         # row i.
         rejected_mask = pc.is_valid(result.column("reason"))
@@ -591,14 +586,28 @@ class BatchNormalizer:
         return NormalizedBatch(
             conversions=conversions,
             source_rows=source_rows,
-            rejects=self._rejects(rejected),
+            rejects=self._rejects(rejected, source.take(pc.indices_nonzero(rejected_mask))),
             rejected=Counter(str(reason) for reason in rejected.column("reason").to_pylist()),
             warnings=warnings,
             absent_columns=absent,
         )
 
-    def _rejects(self, rejected: pa.Table) -> pa.Table:
-        raw_json = rejected.column("raw_record").to_pylist()
+    def _raw_json(self, rows: pa.Table) -> pa.Array[Any]:
+        """Each row as it arrived, as JSON text (only rejected rows come here)."""
+        if self._json_connection is None:
+            # Its own connection: the query for the next batch may be running on the other.
+            self._json_connection = duckdb.connect()
+        self._json_connection.register("rejected_rows", rows)
+        try:
+            return arrow_result(
+                self._json_connection, "SELECT to_json(r) AS raw FROM rejected_rows r"
+            ).column("raw").combine_chunks()
+        finally:
+            self._json_connection.unregister("rejected_rows")
+
+    def _rejects(self, rejected: pa.Table, raw_rows: pa.Table) -> pa.Table:
+        raw_record = self._raw_json(raw_rows) if raw_rows.num_rows else pa.array([], pa.string())
+        raw_json = raw_record.to_pylist()
         transaction_ids = rejected.column("transaction_id").to_pylist()
         keys = [
             tx if tx is not None else "sha256:" + hashlib.sha256(str(raw).encode()).hexdigest()
@@ -615,7 +624,7 @@ class BatchNormalizer:
                 rejected.column("reason").cast(pa.string()),
                 rejected.column("source_column").cast(pa.string()),
                 rejected.column("message").cast(pa.string()),
-                rejected.column("raw_record").cast(pa.string()),
+                raw_record.cast(pa.string()),
             ],
             schema=REJECT_SCHEMA,
         )
