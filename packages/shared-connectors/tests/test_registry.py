@@ -65,10 +65,21 @@ def test_create_validates_every_field_and_hides_secret_values(live: object) -> N
     assert "12345" not in str(refused.value)
 
 
-def test_secret_reference_defers_credential_checks(live: object) -> None:
-    config = live.config(credentials={}, credentials_secret_path="env:POS_PASSWORD")  # type: ignore[attr-defined]
+def test_credentials_by_reference_are_read_and_validated_before_any_contact(
+    live: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POS_SECRET", '{"password": "s3cret-pass"}')
+    config = live.config(credentials={}, credentials_secret_path="env:POS_SECRET")  # type: ignore[attr-defined]
     connector = get_registry().create(config)
-    assert connector.settings.credentials is None
+    assert connector.test_connection()
+    connector.close()
+    monkeypatch.delenv("POS_SECRET")
+    with pytest.raises(ConfigurationError, match="environment variable POS_SECRET is not set"):
+        get_registry().create(config)
+    monkeypatch.setenv("POS_SECRET", "not json")
+    with pytest.raises(ConfigurationError, match="does not hold a JSON object"):
+        get_registry().create(config)
+    assert live.contacts() == 1  # type: ignore[attr-defined]
 
 
 def test_bad_settings_are_configuration_errors(live: object) -> None:

@@ -39,8 +39,11 @@ from growthnav.connectors.exceptions import (
     TransientError,
 )
 from growthnav.connectors.registry import ConnectorRegistry, get_registry
+from growthnav.connectors.secrets import EnvSecretStore, FileSecretStore, SecretStore
 from growthnav.connectors.sinks import WarehouseSink
 from growthnav.connectors.spec import ConnectorSpec, FieldSpec, NoCredentials, SpecModel
+from growthnav.connectors.storage import ConnectorStorage, SyncRun, SyncState
+from growthnav.connectors.sync import run_sync
 
 __all__ = [
     "AuthenticationError",
@@ -51,21 +54,28 @@ __all__ = [
     "ConnectorError",
     "ConnectorRegistry",
     "ConnectorSpec",
+    "ConnectorStorage",
     "ConnectorType",
     "ConversionSink",
+    "EnvSecretStore",
     "FatalAPIError",
     "FieldSpec",
+    "FileSecretStore",
     "NoCredentials",
     "QuotaExhaustedError",
     "RateLimitedError",
     "RawBatch",
     "SchemaError",
+    "SecretStore",
     "SpecModel",
     "SyncMode",
     "SyncResult",
+    "SyncRun",
     "SyncSchedule",
+    "SyncState",
     "TransientError",
     "WarehouseSink",
     "connector_id_for",
     "get_registry",
+    "run_sync",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
@@ -24,6 +24,7 @@ from growthnav.connectors.config import (
     SyncResult,
 )
 from growthnav.connectors.exceptions import ConfigurationError, ConnectorError, redact
+from growthnav.connectors.secrets import read_secret
 from growthnav.connectors.spec import ConnectorSpec, Validated
 from growthnav.conversions import (
     Conversion,
@@ -36,6 +37,7 @@ from growthnav.conversions import (
     parse_timestamp,
 )
 from growthnav.conversions.batch import settings_problems
+from growthnav.warehouse import LoadCounts
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +57,11 @@ _SOURCE_BY_CATEGORY = {
 class ConversionSink(Protocol):
     """Where a sync puts each normalized batch (the warehouse, in production)."""
 
-    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> None:
-        """Make the batch's conversions and rejects durable before the cursor moves."""
+    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> LoadCounts | None:
+        """Make the batch's conversions and rejects durable before the cursor moves.
+
+        Returns what the load did when the sink can tell (inserted, updated, unchanged).
+        """
 
 
 class BaseConnector(ABC):
@@ -76,6 +81,9 @@ class BaseConnector(ABC):
     cursor_field: ClassVar[str | None] = None
     #: Field map used when neither the user nor discovery gave one.
     default_field_map: ClassVar[dict[str, str]] = {}
+    #: True when fetches yield records in cursor order, so a sync may checkpoint after each
+    #: batch; otherwise the cursor is saved only when the whole sync succeeded.
+    ordered_by_cursor: ClassVar[bool] = False
     conversion_type: ClassVar[ConversionType] = ConversionType.PURCHASE
     conversion_source: ClassVar[ConversionSource | None] = None
 
@@ -84,10 +92,10 @@ class BaseConnector(ABC):
         self._client: Any = None
         self._authenticated = False
         self._normalizer: Normalizer | None = None
-        inline = config.credentials or None
-        if inline is None and config.credentials_secret_path is None:
-            inline = {}
         label = f"{config.connector_type.value} connector {config.name!r}"
+        inline: dict[str, Any] = dict(config.credentials)
+        if not inline and config.credentials_secret_path:
+            inline = dict(read_secret(config.credentials_secret_path))
         self.settings: Validated[Any, Any] = self.spec.validate(
             label, inline, config.connection_params
         )
@@ -221,12 +229,17 @@ class BaseConnector(ABC):
         until: datetime | None = None,
         *,
         sink: ConversionSink | None = None,
+        checkpoint: Callable[[str | None], None] | None = None,
     ) -> SyncResult:
         """Stream the source batch by batch: normalize, hand to ``sink``, advance the cursor.
 
         Incremental syncs start at ``since`` or else at the saved cursor (the high-watermark of
         ``cursor_field`` from the last sync) less ``lookback_seconds``; never at the wall-clock
         time of the last sync. Memory holds one batch at a time.
+
+        ``checkpoint(cursor)`` is called only after ``sink`` has made a batch durable: per batch
+        when the source yields in cursor order, else once the whole sync has succeeded. A
+        failed sync therefore leaves the last good checkpoint.
         """
         mode = SyncMode(mode or self.config.sync_mode)
         result = SyncResult(
@@ -246,11 +259,14 @@ class BaseConnector(ABC):
             cursor = _parse_cursor(result.cursor)
             batches = self.fetch_batches(since=since, until=until)
             for batch, normalized in normalizer.normalize_stream(batches):
-                if sink is not None:
-                    sink.write(self, normalized)
+                counts = sink.write(self, normalized) if sink is not None else None
                 result.batches += 1
                 result.records_fetched += normalized.input_rows
-                result.records_loaded += normalized.conversions.num_rows
+                if counts is None:
+                    result.records_loaded += normalized.conversions.num_rows
+                else:
+                    result.records_loaded += counts.loaded
+                    result.records_unchanged += counts.unchanged
                 for reason, count in normalized.rejected.items():
                     result.records_rejected[reason] = result.records_rejected.get(reason, 0) + count
                 for reason, count in normalized.warnings.items():
@@ -259,6 +275,10 @@ class BaseConnector(ABC):
                 if high is not None and (cursor is None or high > cursor):
                     cursor = high
                     result.cursor = high.isoformat()
+                    if checkpoint is not None and self.ordered_by_cursor:
+                        checkpoint(result.cursor)
+            if checkpoint is not None and not self.ordered_by_cursor:
+                checkpoint(result.cursor)
             result.records_normalized = result.records_loaded
             result.records_failed = sum(result.records_rejected.values())
             result.success = True

@@ -155,6 +155,7 @@ class SyncResult:
     records_normalized: int = 0
     records_failed: int = 0
     records_loaded: int = 0
+    records_unchanged: int = 0
     records_rejected: dict[str, int] = field(default_factory=dict)
     field_warnings: dict[str, int] = field(default_factory=dict)
     batches: int = 0

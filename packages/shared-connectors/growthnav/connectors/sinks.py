@@ -22,8 +22,10 @@ class WarehouseSink:
         self.counts = LoadCounts()
         self.rejects_written = 0
 
-    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> None:
-        """Load the batch's conversions, then its rejects."""
+    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> LoadCounts:
+        """Load the batch's conversions, then its rejects; returns the conversion counts."""
         customer_id = connector.config.customer_id
-        self.counts += self.warehouse.upsert_conversions(customer_id, batch.conversions)
+        counts = self.warehouse.upsert_conversions(customer_id, batch.conversions)
+        self.counts += counts
         self.rejects_written += self.warehouse.write_rejects(customer_id, batch.rejects)
+        return counts

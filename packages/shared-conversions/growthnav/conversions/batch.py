@@ -599,9 +599,11 @@ class BatchNormalizer:
             self._json_connection = duckdb.connect()
         self._json_connection.register("rejected_rows", rows)
         try:
-            return arrow_result(
-                self._json_connection, "SELECT to_json(r) AS raw FROM rejected_rows r"
-            ).column("raw").combine_chunks()
+            return (
+                arrow_result(self._json_connection, "SELECT to_json(r) AS raw FROM rejected_rows r")
+                .column("raw")
+                .combine_chunks()
+            )
         finally:
             self._json_connection.unregister("rejected_rows")
 

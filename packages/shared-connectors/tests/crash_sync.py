@@ -1,0 +1,93 @@
+"""A sync run in its own process that SIGKILLs itself at the N-th step (for the crash test).
+
+    python crash_sync.py HOME DATABASE KILL_AT
+
+Steps, per batch: before the load, after the conversions are merged, after the rejects are
+merged (load done, checkpoint not yet), after the checkpoint. KILL_AT 0 never kills.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from growthnav.connectors import (
+    ConnectorConfig,
+    ConnectorStorage,
+    ConnectorType,
+    FileSecretStore,
+    get_registry,
+    run_sync,
+)
+from growthnav.warehouse import DuckDBWarehouse, LoadCounts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sqlite_connector import SQLiteTableConnector
+
+STEPS = {"count": 0, "kill_at": 0}
+
+
+def step() -> None:
+    STEPS["count"] += 1
+    if STEPS["count"] == STEPS["kill_at"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillingWarehouse(DuckDBWarehouse):
+    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
+        step()
+        counts = super().upsert_conversions(customer_id, conversions)
+        step()
+        return counts
+
+    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
+        written = super().write_rejects(customer_id, rejects)
+        step()
+        return written
+
+
+class KillingStorage(ConnectorStorage):
+    def checkpoint(
+        self, connector_id: str, cursor: str | None, tiebreak: str | None = None
+    ) -> None:
+        super().checkpoint(connector_id, cursor, tiebreak)
+        step()
+
+
+class OrderedSQLiteConnector(SQLiteTableConnector):
+    connector_type = ConnectorType.FILE
+    ordered_by_cursor = True
+
+
+def sync(home: Path, database: Path, kill_at: int = 0) -> Any:
+    """One incremental sync of the SQLite source into ``home``."""
+    STEPS.update(count=0, kill_at=kill_at)
+    registry = get_registry()
+    registry.register(ConnectorType.FILE, OrderedSQLiteConnector)
+    try:
+        config = ConnectorConfig(
+            connector_type=ConnectorType.FILE,
+            customer_id="acme",
+            name="POS purchases",
+            credentials={"password": "s3cret-pass"},
+            connection_params={"database": str(database), "page_size": 25},
+            batch_size=40,
+        )
+        storage = KillingStorage(home / "registry.db", secrets=FileSecretStore(home / "secrets"))
+        warehouse = KillingWarehouse(home / "warehouse.duckdb")
+        connector = registry.create(config)
+        try:
+            return run_sync(connector, storage, warehouse)
+        finally:
+            connector.close()
+    finally:
+        registry.unregister(ConnectorType.FILE)
+
+
+if __name__ == "__main__":
+    result = sync(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+    sys.exit(0 if result.success else 1)
