@@ -23,6 +23,7 @@ class LiveSource:
 
     connector_type: ConnectorType
     config: Callable[..., ConnectorConfig]
+    #: A config the source must refuse (wrong credentials, or no such file).
     bad_credentials: Callable[[], ConnectorConfig]
     #: A config missing a required field and holding an unknown one.
     broken: Callable[[], ConnectorConfig]
@@ -34,8 +35,8 @@ class LiveSource:
     change_record: Callable[[], str]
     #: Every record's primary key, as the source holds them.
     all_keys: Callable[[], set[str]]
-    #: A credential value that must never be seen outside the secret store.
-    secret: str
+    #: A credential value that must never be seen outside the secret store (None: none).
+    secret: str | None
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class ConformanceCase:
 
     name: str
     start: Callable[[Path], Any]
+    #: The registered connector type the case exercises (None: a test-only adapter).
+    covers: ConnectorType | None = None
 
 
 def _borrowed_type() -> ConnectorType:
@@ -106,4 +109,88 @@ def sqlite_source(tmp_path: Path) -> Iterator[LiveSource]:
         registry.unregister(borrowed)
 
 
-CASES = [ConformanceCase("sqlite-test-adapter", sqlite_source)]
+@contextmanager
+def file_source(tmp_path: Path) -> Iterator[LiveSource]:
+    """The file connector over a directory of nightly CSV exports."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    registry = get_registry()
+    real = registry.get(ConnectorType.FILE)
+    assert real is not None
+    counting: type[BaseConnector] = type(
+        "CountingFileConnector", (real,), {"connections_opened": 0}
+    )
+
+    def authenticate(self: BaseConnector) -> None:
+        type(self).connections_opened += 1  # type: ignore[attr-defined]
+        real.authenticate(self)
+
+    counting.authenticate = authenticate  # type: ignore[method-assign]
+    registry.register(ConnectorType.FILE, counting)
+    state = {"next": 0, "files": 0}
+
+    def write_export(start: int, count: int) -> set[str]:
+        state["files"] += 1
+        lines = ["purchase_id,purchased_at,amount,email,updated_at"]
+        for i in range(start, start + count):
+            stamp = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+            amount = "N/A" if i == 7 else f"${i % 50 + 1}.25"
+            at = stamp.isoformat()
+            lines.append(f"P{i:05d},{at},{amount},guest{i % 9}@example.com,{at}")
+        (exports / f"purchases-{state['files']:03d}.csv").write_text("\n".join(lines) + "\n")
+        state["next"] = start + count
+        return {f"P{i:05d}" for i in range(start, start + count)}
+
+    write_export(0, 230)
+
+    def config(**overrides: Any) -> ConnectorConfig:
+        values: dict[str, Any] = {
+            "connector_type": ConnectorType.FILE,
+            "customer_id": "acme-burgers",
+            "name": "POS exports",
+            "connection_params": {
+                "path": str(exports),
+                "cursor_field": "updated_at",
+                "primary_key": "purchase_id",
+            },
+            "field_overrides": {
+                "purchase_id": "transaction_id",
+                "purchased_at": "timestamp",
+                "amount": "value",
+                "email": "email",
+            },
+            "batch_size": 64,
+        }
+        values.update(overrides)
+        return ConnectorConfig(**values)
+
+    def change_record() -> str:
+        later = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=state["next"] + 60)
+        (exports / "purchases-999-correction.csv").write_text(
+            "purchase_id,purchased_at,amount,email,updated_at\n"
+            f"P00003,2024-01-01T00:03:00+00:00,$99.00,guest3@example.com,{later.isoformat()}\n"
+        )
+        return "P00003"
+
+    try:
+        yield LiveSource(
+            connector_type=ConnectorType.FILE,
+            config=config,
+            bad_credentials=lambda: config(
+                connection_params={"path": str(tmp_path / "missing" / "*.csv")}
+            ),
+            broken=lambda: config(connection_params={"paht": str(exports)}),
+            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            add_records=lambda n: write_export(state["next"], n),
+            change_record=change_record,
+            all_keys=lambda: {f"P{i:05d}" for i in range(state["next"])},
+            secret=None,
+        )
+    finally:
+        registry.register(ConnectorType.FILE, real)
+
+
+CASES = [
+    ConformanceCase("sqlite-test-adapter", sqlite_source),
+    ConformanceCase("file-csv-exports", file_source, ConnectorType.FILE),
+]

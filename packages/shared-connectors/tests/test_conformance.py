@@ -27,16 +27,17 @@ class CollectingSink:
         self.batches.append(batch)
 
 
-def test_every_registered_type_has_a_case(source: LiveSource) -> None:
-    registered = set(get_registry().list_available()) - {source.connector_type}
-    assert registered == set(), f"connector types without a conformance case: {registered}"
+def test_every_registered_type_has_a_case() -> None:
+    covered = {case.covers for case in CASES}
+    missing = set(get_registry().list_available()) - covered
+    assert not missing, f"connector types without a conformance case: {missing}"
 
 
 def test_spec_lists_required_and_secret_fields(source: LiveSource) -> None:
     connector = get_registry().create(source.config())
     fields = connector.spec.fields()
     assert any(f.required for f in fields)
-    assert connector.spec.secret_fields
+    assert bool(connector.spec.secret_fields) == (source.secret is not None)
     assert all(f.description for f in fields)
 
 
@@ -44,13 +45,12 @@ def test_bad_config_is_refused_before_any_network_call(source: LiveSource) -> No
     with pytest.raises(ConfigurationError) as refused:
         get_registry().create(source.broken())
     message = str(refused.value)
-    assert len(refused.value.problems) >= 2
     assert "is required" in message
     assert "is not a known field" in message
     assert source.contacts() == 0
 
 
-def test_connection_is_true_and_false_with_wrong_credentials(
+def test_connection_is_true_and_false_when_refused(
     source: LiveSource, caplog: pytest.LogCaptureFixture
 ) -> None:
     good = get_registry().create(source.config())
@@ -59,7 +59,8 @@ def test_connection_is_true_and_false_with_wrong_credentials(
     bad = get_registry().create(source.bad_credentials())
     with caplog.at_level(logging.WARNING):
         assert bad.test_connection() is False
-    assert "wrong-pass" not in caplog.text
+    if source.secret is not None:
+        assert source.secret not in caplog.text
     bad.close()
 
 
@@ -139,5 +140,8 @@ def test_no_secret_in_repr_result_or_logs(
     with caplog.at_level(logging.DEBUG):
         result = connector.sync()
     connector.close()
+    assert result.success, result.error
+    if source.secret is None:
+        pytest.skip("this connector takes no credentials")
     for text in (repr(config), str(config), repr(result), caplog.text):
         assert source.secret not in text

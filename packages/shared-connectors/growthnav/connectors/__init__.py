@@ -79,3 +79,6 @@ __all__ = [
     "get_registry",
     "run_sync",
 ]
+
+# Adapters register themselves on import; importing the package makes them available.
+import growthnav.connectors.adapters  # noqa: F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -27,6 +28,7 @@ from growthnav.connectors.exceptions import ConfigurationError, ConnectorError, 
 from growthnav.connectors.secrets import read_secret
 from growthnav.connectors.spec import ConnectorSpec, Validated
 from growthnav.conversions import (
+    CONVERSION_SCHEMA,
     Conversion,
     ConversionSource,
     ConversionType,
@@ -76,9 +78,9 @@ class BaseConnector(ABC):
     category: ClassVar[ConnectorCategory]
     spec: ClassVar[ConnectorSpec[Any, Any]]
     #: Column that identifies a record in the source.
-    primary_key: ClassVar[str]
+    primary_key: str
     #: Column whose high-watermark drives incremental syncs (None: the source has none).
-    cursor_field: ClassVar[str | None] = None
+    cursor_field: str | None = None
     #: Field map used when neither the user nor discovery gave one.
     default_field_map: ClassVar[dict[str, str]] = {}
     #: True when fetches yield records in cursor order, so a sync may checkpoint after each
@@ -277,6 +279,9 @@ class BaseConnector(ABC):
                     result.cursor = high.isoformat()
                     if checkpoint is not None and self.ordered_by_cursor:
                         checkpoint(result.cursor)
+            unreadable = self.source_rejects()
+            if unreadable is not None and unreadable.num_rows:
+                self._write_source_rejects(unreadable, result, sink)
             if checkpoint is not None and not self.ordered_by_cursor:
                 checkpoint(result.cursor)
             result.records_normalized = result.records_loaded
@@ -298,6 +303,25 @@ class BaseConnector(ABC):
             sum(result.records_rejected.values()),
         )
         return result
+
+    def source_rejects(self) -> pa.Table | None:
+        """Records the source could not hand over as records (malformed lines), as rejects.
+
+        Called once the batches of a sync are consumed; adapters that read raw text override it.
+        """
+        return None
+
+    def _write_source_rejects(
+        self, rejects: pa.Table, result: SyncResult, sink: ConversionSink | None
+    ) -> None:
+        empty = CONVERSION_SCHEMA.empty_table()
+        reasons = Counter(str(r) for r in rejects.column("reason").to_pylist())
+        batch = NormalizedBatch(empty, pa.array([], pa.int64()), rejects, reasons)
+        if sink is not None:
+            sink.write(self, batch)
+        result.records_fetched += rejects.num_rows
+        for reason, count in reasons.items():
+            result.records_rejected[reason] = result.records_rejected.get(reason, 0) + count
 
     def resume_point(self) -> datetime | None:
         """Where an incremental sync starts: the saved cursor less the lookback."""

@@ -1,0 +1,293 @@
+"""File exports: CSV, Parquet and JSONL, from a file, a directory or a glob.
+
+Tabular files are read by DuckDB and handed over as Arrow batches (Parquet by row group, CSV
+in chunks, every CSV column as text so the normalizer sees values as written). A malformed
+line is a reject naming the file and line number, never a failed sync.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Generator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import duckdb
+import pyarrow as pa
+from growthnav.connectors.base import BaseConnector, RawBatch
+from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
+from growthnav.connectors.exceptions import SchemaError
+from growthnav.connectors.registry import get_registry
+from growthnav.connectors.spec import ConnectorSpec, NoCredentials, SpecModel
+from growthnav.conversions import REJECT_SCHEMA, records_to_arrow
+from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.parsed import sql_literal
+from pydantic import Field
+
+Format = Literal["csv", "parquet", "jsonl"]
+_SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+
+class FileParams(SpecModel):
+    """Where the files are and how to read them."""
+
+    path: str = Field(description="a file, a directory or a glob (e.g. exports/*.csv)")
+    format: Format | None = Field(
+        default=None, description="csv, parquet or jsonl (default: from the file suffix)"
+    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV delimiter")
+    encoding: str = Field(default="utf-8", description="CSV text encoding")
+    header: bool = Field(default=True, description="the CSV's first line names the columns")
+    cursor_field: str | None = Field(
+        default=None, description="column whose high-watermark makes syncs incremental"
+    )
+    primary_key: str | None = Field(
+        default=None, description="column that identifies a record (default: none)"
+    )
+
+
+class FileConnector(BaseConnector):
+    """Reads CSV, Parquet and JSONL exports."""
+
+    connector_type: ClassVar[ConnectorType] = ConnectorType.FILE
+    category = ConnectorCategory.FILE
+    spec = ConnectorSpec(NoCredentials, FileParams)
+    primary_key = ""
+    cursor_field = None
+
+    def __init__(self, config: ConnectorConfig) -> None:
+        super().__init__(config)
+        params: FileParams = self.settings.params
+        self.primary_key = params.primary_key or ""
+        self.cursor_field = params.cursor_field
+        self._source_rejects: list[dict[str, Any]] = []
+
+    # -- files -----------------------------------------------------------------------------
+
+    def files(self) -> list[Path]:
+        """The files the path names, in name order."""
+        params: FileParams = self.settings.params
+        path = Path(params.path).expanduser()
+        if path.is_file():
+            found = [path]
+        elif path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in _SUFFIXES)
+        else:
+            found = sorted(Path(p) for p in glob.glob(str(path)) if Path(p).is_file())
+        return found
+
+    def file_format(self, path: Path) -> Format:
+        """The format of ``path``: the configured one, else from its suffix."""
+        params: FileParams = self.settings.params
+        if params.format is not None:
+            return params.format
+        found = _SUFFIXES.get(path.suffix.lower())
+        if found is None:
+            raise SchemaError(
+                f"cannot tell the format of {path.name}: set connection_params.format "
+                "to csv, parquet or jsonl"
+            )
+        return found
+
+    def authenticate(self) -> None:
+        """Check that the path names at least one readable file."""
+        if not self.files():
+            params: FileParams = self.settings.params
+            raise SchemaError(
+                f"no files at {params.path!r}: check the path (a file, a directory or a glob)"
+            )
+        self._authenticated = True
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _relation_sql(self, path: Path, fmt: Format) -> str:
+        params: FileParams = self.settings.params
+        name = sql_literal(str(path))
+        if fmt == "parquet":
+            return f"read_parquet({name})"
+        options = [
+            "all_varchar = true",
+            "store_rejects = true",
+            f"header = {str(params.header).lower()}",
+            f"delim = {sql_literal(params.delimiter)}",
+            f"encoding = {sql_literal(params.encoding)}",
+        ]
+        return f"read_csv({name}, {', '.join(options)})"
+
+    def _where(self, since: datetime | None, until: datetime | None, fmt: Format) -> str:
+        field = self.cursor_field
+        if field is None or (since is None and until is None):
+            return ""
+        column = f'"{field}"'
+        value = column if fmt == "parquet" else f"try_cast({column} AS TIMESTAMPTZ)"
+        bounds = []
+        if since is not None:
+            bounds.append(f"{value} >= {sql_literal(since.isoformat())}::TIMESTAMPTZ")
+        if until is not None:
+            bounds.append(f"{value} < {sql_literal(until.isoformat())}::TIMESTAMPTZ")
+        return " WHERE " + " AND ".join(bounds)
+
+    def fetch_batches(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int | None = None,
+    ) -> Iterator[RawBatch]:
+        """Yield Arrow batches of at most ``batch_size`` rows, file after file."""
+        if not self.is_authenticated:
+            self.authenticate()
+        size = batch_size or self.config.batch_size
+        self._source_rejects = []
+        for path in self.files():
+            fmt = self.file_format(path)
+            if fmt == "jsonl":
+                yield from self._jsonl_batches(path, since, until, size)
+                continue
+            connection = duckdb.connect()
+            try:
+                connection.execute("SET TimeZone = 'UTC'")
+                sql = (
+                    f"SELECT * FROM {self._relation_sql(path, fmt)}{self._where(since, until, fmt)}"
+                )
+                try:
+                    reader = connection.sql(sql).to_arrow_reader(size)
+                    for batch in reader:
+                        if batch.num_rows:
+                            yield batch
+                except duckdb.Error as exc:
+                    raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
+                if fmt == "csv":
+                    self._collect_csv_rejects(connection, path)
+            finally:
+                connection.close()
+
+    def _collect_csv_rejects(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+        rows = arrow_result(
+            connection,
+            # One row per line: DuckDB logs a missing-columns error once per missing column.
+            "SELECT line, string_agg(DISTINCT error_message, '; ') AS error_message, "
+            "any_value(csv_line) AS csv_line FROM reject_errors GROUP BY line ORDER BY line",
+        ).to_pylist()
+        for row in rows:
+            self._source_rejects.append(
+                {
+                    "file": path.name,
+                    "line": row["line"],
+                    "message": f"{path.name} line {row['line']}: {row['error_message']}",
+                    "raw": row["csv_line"],
+                }
+            )
+
+    def _jsonl_batches(
+        self, path: Path, since: datetime | None, until: datetime | None, size: int
+    ) -> Iterator[RawBatch]:
+        records: list[dict[str, Any]] = []
+        with path.open(encoding=self.settings.params.encoding) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    record = None
+                    error = f"not JSON ({exc.msg})"
+                else:
+                    error = "" if isinstance(record, dict) else "not a JSON object"
+                if error or not isinstance(record, dict):
+                    self._source_rejects.append(
+                        {
+                            "file": path.name,
+                            "line": number,
+                            "message": f"{path.name} line {number}: {error}",
+                            "raw": line.rstrip("\n"),
+                        }
+                    )
+                    continue
+                if self._in_window(record, since, until):
+                    records.append(record)
+                if len(records) >= size:
+                    yield records_to_arrow(records)
+                    records = []
+        if records:
+            yield records_to_arrow(records)
+
+    def _in_window(
+        self, record: dict[str, Any], since: datetime | None, until: datetime | None
+    ) -> bool:
+        if self.cursor_field is None or (since is None and until is None):
+            return True
+        moment = self.batch_cursor([record])
+        if moment is None:
+            return True
+        return (since is None or moment >= since) and (until is None or moment < until)
+
+    def fetch_records(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Generator[dict[str, Any], None, None]:
+        """Yield records one at a time (the batches, unrolled)."""
+        sent = 0
+        for batch in self.fetch_batches(since, until):
+            rows = batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
+            for row in rows:
+                yield dict(row)
+                sent += 1
+                if limit is not None and sent >= limit:
+                    return
+
+    def source_rejects(self) -> pa.Table | None:
+        """Lines that could not be read as records, as rejects (file and line number)."""
+        if not self._source_rejects:
+            return None
+        n = len(self._source_rejects)
+        connector_id = self.config.effective_connector_id
+        return pa.Table.from_arrays(
+            [
+                pa.array([self.config.customer_id] * n, pa.string()),
+                pa.array([connector_id] * n, pa.string()),
+                pa.array([self.source_system] * n, pa.string()),
+                pa.array([f"{r['file']}:{r['line']}" for r in self._source_rejects], pa.string()),
+                pa.nulls(n, pa.string()),
+                pa.array(["malformed_row"] * n, pa.string()),
+                pa.nulls(n, pa.string()),
+                pa.array([r["message"] for r in self._source_rejects], pa.string()),
+                pa.array([json.dumps({"line": r["raw"]}) for r in self._source_rejects]),
+            ],
+            schema=REJECT_SCHEMA,
+        )
+
+    def get_schema(self) -> dict[str, str]:
+        """The first file's columns and their types."""
+        if not self.is_authenticated:
+            self.authenticate()
+        path = self.files()[0]
+        fmt = self.file_format(path)
+        if fmt == "jsonl":
+            first = next(self._jsonl_batches(path, None, None, 100), None)
+            if not isinstance(first, pa.Table):
+                return {}
+            return {f.name: str(f.type) for f in first.schema}
+        connection = duckdb.connect()
+        try:
+            rows = arrow_result(
+                connection, f"DESCRIBE SELECT * FROM {self._relation_sql(path, fmt)}"
+            ).to_pylist()
+        finally:
+            connection.close()
+        return {row["column_name"]: row["column_type"] for row in rows}
+
+
+get_registry().register(ConnectorType.FILE, FileConnector)

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from growthnav.connectors import (
+    ConfigurationError,
+    ConnectorConfig,
+    ConnectorStorage,
+    ConnectorType,
+    FileSecretStore,
+    SchemaError,
+    SyncMode,
+    WarehouseSink,
+    get_registry,
+    run_sync,
+)
+from growthnav.warehouse import DuckDBWarehouse
+
+MAP = {"ID": "transaction_id", "AT": "timestamp", "AMOUNT": "value", "EMAIL": "email"}
+
+
+def file_config(path: Path | str, **params: Any) -> ConnectorConfig:
+    return ConnectorConfig(
+        connector_type=ConnectorType.FILE,
+        customer_id="acme",
+        name="export",
+        connection_params={"path": str(path), **params},
+        field_overrides=MAP,
+        sync_mode=SyncMode.FULL,
+        batch_size=1000,
+    )
+
+
+def test_csv_malformed_lines_become_rejects_with_file_and_line(tmp_path: Path) -> None:
+    export = tmp_path / "orders.csv"
+    export.write_text(
+        "ID,AT,AMOUNT,EMAIL\n"
+        "a,2024-01-01T10:00:00Z,$5.00,A@x.com\n"
+        "b,2024-01-01T11:00:00Z\n"
+        "c,2024-01-01T12:00:00Z,$7.00,c@x.com,extra\n"
+        '"d","2024-01-02T09:00:00Z","$1,200.00","d@x.com"\n'
+        "e,not a date,$1.00,e@x.com\n"
+    )
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    connector = get_registry().create(file_config(export))
+    result = connector.sync(sink=WarehouseSink(warehouse))
+    connector.close()
+    assert result.success, result.error
+    assert result.records_fetched == 5
+    assert result.records_rejected == {"malformed_row": 2, "bad_timestamp": 1}
+    rejects = {r["reject_key"]: r for r in warehouse.read_rejects("acme").to_pylist()}
+    assert set(rejects) == {"orders.csv:3", "orders.csv:4", "e"}
+    assert rejects["orders.csv:3"]["message"].startswith("orders.csv line 3:")
+    assert json.loads(rejects["orders.csv:4"]["raw_record"])["line"].endswith(",extra")
+    loaded = warehouse.read_conversions("acme").to_pylist()
+    assert [(r["transaction_id"], str(r["value"])) for r in loaded] == [
+        ("a", "5.0000"),
+        ("d", "1200.0000"),
+    ]
+
+
+def test_csv_values_are_read_as_written(tmp_path: Path) -> None:
+    export = tmp_path / "export.txt"
+    export.write_text(
+        "ID;AT;AMOUNT;EMAIL\n007;20240131 18:05;0012.50;x@y.com\n", encoding="latin-1"
+    )
+    connector = get_registry().create(file_config(export, delimiter=";", encoding="latin-1"))
+    [record] = list(connector.fetch_records())
+    assert record == {"ID": "007", "AT": "20240131 18:05", "AMOUNT": "0012.50", "EMAIL": "x@y.com"}
+    [conversion] = connector.normalize([record])
+    assert conversion.transaction_id == "007"
+    assert conversion.timestamp == datetime(2024, 1, 31, 18, 5, tzinfo=UTC)
+
+
+def test_parquet_is_read_in_bounded_batches(tmp_path: Path) -> None:
+    n = 2500
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    table = pa.table(
+        {
+            "ID": [f"t{i}" for i in range(n)],
+            "AT": pa.array(
+                [start + timedelta(minutes=i) for i in range(n)], pa.timestamp("us", "UTC")
+            ),
+            "AMOUNT": pa.array([i / 4 for i in range(n)]),
+            "EMAIL": [None] * n,
+        }
+    )
+    pq.write_table(table, tmp_path / "p.parquet", row_group_size=1000)
+    connector = get_registry().create(file_config(tmp_path / "*.parquet", cursor_field="AT"))
+    sizes = [len(b) for b in connector.fetch_batches(batch_size=700)]
+    assert max(sizes) <= 700
+    assert sum(sizes) == n
+    later = list(connector.fetch_records(since=start + timedelta(minutes=2400)))
+    assert [r["ID"] for r in later] == [f"t{i}" for i in range(2400, n)]
+    assert connector.get_schema()["AT"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_jsonl_bad_lines_are_rejects(tmp_path: Path) -> None:
+    export = tmp_path / "orders.jsonl"
+    export.write_text(
+        '{"ID": "a", "AT": "2024-01-01T10:00:00Z", "AMOUNT": 5, "EMAIL": null}\n'
+        "{not json\n"
+        "\n"
+        '["a", "list"]\n'
+        '{"ID": "b", "AT": 1704103200, "AMOUNT": "7.5", "items": [{"sku": 1}]}\n'
+    )
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    connector = get_registry().create(file_config(export))
+    result = connector.sync(sink=WarehouseSink(warehouse))
+    assert result.success, result.error
+    assert result.records_rejected == {"malformed_row": 2}
+    keys = [r["reject_key"] for r in warehouse.read_rejects("acme").to_pylist()]
+    assert keys == ["orders.jsonl:2", "orders.jsonl:4"]
+    assert warehouse.read_conversions("acme").column("transaction_id").to_pylist() == ["a", "b"]
+
+
+def test_a_directory_reads_every_export_in_name_order(tmp_path: Path) -> None:
+    for day in (2, 1):
+        (tmp_path / f"day-{day}.csv").write_text(f"ID,AT,AMOUNT,EMAIL\nd{day},2024-01-0{day},1,\n")
+    (tmp_path / "notes.md").write_text("not an export")
+    connector = get_registry().create(file_config(tmp_path))
+    assert [r["ID"] for r in connector.fetch_records()] == ["d1", "d2"]
+
+
+def test_missing_files_fail_the_connection_test_not_the_process(tmp_path: Path) -> None:
+    connector = get_registry().create(file_config(tmp_path / "nope" / "*.csv"))
+    assert connector.test_connection() is False
+    result = connector.sync()
+    assert not result.success
+    assert result.error is not None
+    assert "no files at" in result.error
+
+
+def test_unknown_suffix_needs_a_format(tmp_path: Path) -> None:
+    (tmp_path / "export.dat").write_text("ID,AT\n1,2024-01-01\n")
+    connector = get_registry().create(file_config(tmp_path / "export.dat"))
+    with pytest.raises(SchemaError, match=r"set connection_params\.format"):
+        list(connector.fetch_records())
+    fixed = get_registry().create(file_config(tmp_path / "export.dat", format="csv"))
+    assert len(list(fixed.fetch_records())) == 1
+
+
+def test_bad_params_are_refused_before_reading(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        get_registry().create(file_config(tmp_path, format="xlsx", delimiter=";;"))
+    text = str(refused.value)
+    assert "connection_params.format" in text
+    assert "connection_params.delimiter" in text
+
+
+def test_a_field_map_naming_a_missing_column_fails_the_sync_and_loads_nothing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "e.csv").write_text("ORDER,AT\n1,2024-01-01\n")
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+    connector = get_registry().create(file_config(tmp_path / "e.csv"))
+    result = run_sync(connector, storage, warehouse)
+    assert not result.success
+    assert result.error is not None
+    assert "none of the columns mapped to 'transaction_id' (ID)" in result.error
+    assert warehouse.read_conversions("acme").num_rows == 0
+    assert storage.state(connector.config.effective_connector_id) is None
+    [run] = storage.runs(connector.config.effective_connector_id)
+    assert not run.success
+    assert run.error == result.error
