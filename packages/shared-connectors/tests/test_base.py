@@ -134,3 +134,36 @@ def test_sync_into_the_warehouse_twice_loads_each_row_once(
     assert len(set(table.column("transaction_id").to_pylist())) == 229
     [reject] = warehouse.read_rejects("acme-burgers").to_pylist()
     assert (reject["reject_key"], reject["reason"]) == ("P00007", "bad_value")
+
+
+def test_full_sync_leaves_no_secret_in_logs_warehouse_or_registry(
+    live: LiveSource,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from growthnav.connectors import ConnectorStorage, run_sync
+    from growthnav.warehouse import DuckDBWarehouse
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("GROWTHNAV_HOME", str(home))
+    storage, warehouse = ConnectorStorage(), DuckDBWarehouse()
+    connector_id = storage.save(live.config())
+    saved = storage.get(connector_id)
+    assert saved is not None
+    with caplog.at_level(logging.DEBUG):
+        connector = get_registry().create(saved)
+        result = run_sync(connector, storage, warehouse)
+        connector.close()
+        failing = get_registry().create(live.bad_credentials())
+        failed = failing.sync()
+    assert result.success, result.error
+    assert warehouse.read_conversions("acme-burgers").num_rows == 229
+    secret = live.secret
+    assert secret is not None
+    texts = [caplog.text, repr(result), repr(saved), repr(failed), str(storage.runs(connector_id))]
+    assert not [t for t in texts if secret in t or "wrong-pass" in t]
+    stored = [p for p in home.rglob("*") if p.is_file() and p.parent.name != "secrets"]
+    assert {p.name for p in stored} >= {"registry.db", "warehouse.duckdb"}
+    for path in stored:
+        assert secret.encode() not in path.read_bytes(), path

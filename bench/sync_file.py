@@ -1,0 +1,201 @@
+"""Sync a Thanx-like Parquet file into a fresh DuckDB warehouse, against two baselines.
+
+    uv run python bench/sync_file.py [--rows 4000000] [--loop-rows 20000]
+
+Prints wall time, rows/s and peak RSS for: the file connector's full sync (first run, then a
+second run where every row is unchanged); a plain per-record Python loop inserting into
+DuckDB (run on --loop-rows and reported per row); and the ceiling, DuckDB reading the file
+(all columns). Each runs in its own process so peak RSS is its own. Writes
+bench/results/sync_file.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+from thanx_data import THANX_FIELD_MAP, thanx_table
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_file(path: Path, rows: int) -> None:
+    table = thanx_table(rows, distractors=10)
+    pq.write_table(table, path, row_group_size=122_880)
+
+
+def run_connector(path: Path, home: Path) -> dict[str, Any]:
+    from growthnav.connectors import (
+        ConnectorConfig,
+        ConnectorStorage,
+        ConnectorType,
+        FileSecretStore,
+        SyncMode,
+        get_registry,
+        run_sync,
+    )
+    from growthnav.warehouse import DuckDBWarehouse
+
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "secrets"))
+    warehouse = DuckDBWarehouse(home / "warehouse.duckdb")
+    config = ConnectorConfig(
+        connector_type=ConnectorType.FILE,
+        customer_id="bench",
+        name="thanx purchases",
+        connection_params={"path": str(path)},
+        field_overrides=THANX_FIELD_MAP,
+        sync_mode=SyncMode.FULL,
+        batch_size=122_880,
+        timezone="America/New_York",
+    )
+    runs = []
+    for label in ("first full sync", "second full sync (all unchanged)"):
+        connector = get_registry().create(config)
+        start = time.perf_counter()
+        result = run_sync(connector, storage, warehouse)
+        seconds = time.perf_counter() - start
+        connector.close()
+        assert result.success, result.error
+        runs.append(
+            {
+                "method": f"file connector, {label}",
+                "seconds": seconds,
+                "rows": result.records_fetched,
+                "loaded": result.records_loaded,
+                "unchanged": result.records_unchanged,
+                "rejected": sum(result.records_rejected.values()),
+            }
+        )
+    return {"runs": runs, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_loop(path: Path, home: Path, rows: int) -> dict[str, Any]:
+    from growthnav.conversions import parse_email, parse_money, parse_phone, parse_timestamp
+
+    connection = duckdb.connect(str(home / "loop.duckdb"))
+    connection.execute(
+        "CREATE TABLE conversions (transaction_id VARCHAR PRIMARY KEY, ts TIMESTAMPTZ, "
+        "value DECIMAL(18, 4), email VARCHAR, phone VARCHAR, location_id VARCHAR)"
+    )
+    table = pq.read_table(path).slice(0, rows)
+    start = time.perf_counter()
+    values = []
+    for row in table.to_pylist():
+        ts = parse_timestamp(row["PURCHASED_AT"], "America/New_York")
+        money = parse_money(row["SETTLEMENT_AMOUNT"])
+        if not row["PURCHASE_ID"] or ts.value is None or money.error:
+            continue
+        values.append(
+            (
+                row["PURCHASE_ID"],
+                ts.value,
+                money.value.amount if money.value else None,
+                parse_email(row["EMAIL"]).value,
+                parse_phone(row["PHONE"]).value if row["PHONE"] else None,
+                row["LOCATION_ID"],
+            )
+        )
+        if len(values) >= 10_000:
+            connection.executemany("INSERT INTO conversions VALUES (?, ?, ?, ?, ?, ?)", values)
+            values = []
+    if values:
+        connection.executemany("INSERT INTO conversions VALUES (?, ?, ?, ?, ?, ?)", values)
+    seconds = time.perf_counter() - start
+    connection.close()
+    return {
+        "runs": [
+            {"method": "per-record Python loop into DuckDB", "seconds": seconds, "rows": rows}
+        ],
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run_ceiling(path: Path) -> dict[str, Any]:
+    connection = duckdb.connect()
+    start = time.perf_counter()
+    # hash() of every column makes DuckDB decode all of them (a count alone reads metadata).
+    count = connection.execute(
+        f"SELECT count(*) FROM read_parquet('{path}') WHERE hash(COLUMNS(*)) IS NOT NULL"
+    ).fetchall()[0][0]
+    seconds = time.perf_counter() - start
+    return {
+        "runs": [{"method": "ceiling: DuckDB reads the file", "seconds": seconds, "rows": count}],
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def child(kind: str, path: Path, home: Path, loop_rows: int) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path), str(home), str(loop_rows)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        kind, path, home, loop_rows = (
+            sys.argv[2],
+            Path(sys.argv[3]),
+            Path(sys.argv[4]),
+            int(sys.argv[5]),
+        )
+        home.mkdir(parents=True, exist_ok=True)
+        if kind == "connector":
+            print(json.dumps(run_connector(path, home)))
+        elif kind == "loop":
+            print(json.dumps(run_loop(path, home, loop_rows)))
+        else:
+            print(json.dumps(run_ceiling(path)))
+        return
+    parser = argparse.ArgumentParser(description="file sync vs baselines")
+    parser.add_argument("--rows", type=int, default=4_000_000)
+    parser.add_argument("--loop-rows", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "thanx_purchases.parquet"
+        make_file(path, args.rows)
+        results = []
+        for kind in ("connector", "loop", "ceiling"):
+            report = child(kind, path, Path(tmp) / kind, args.loop_rows)
+            for run in report["runs"]:
+                run["rows_per_s"] = round(run["rows"] / run["seconds"])
+                run["peak_rss_mb"] = round(report["peak_rss_mb"])
+                if kind == "loop":
+                    run["projected_seconds_for_all_rows"] = round(args.rows / run["rows_per_s"], 1)
+                run["seconds"] = round(run["seconds"], 2)
+                results.append(run)
+    print(f"{'method':52s} {'rows':>10s} {'seconds':>8s} {'rows/s':>10s} {'peak RSS MB':>12s}")
+    for r in results:
+        print(
+            f"{r['method']:52s} {r['rows']:>10,} {r['seconds']:>8.2f} {r['rows_per_s']:>10,} "
+            f"{r['peak_rss_mb']:>12,}"
+        )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "sync_file.json").write_text(
+        json.dumps({"benchmark": "sync_file", "rows": args.rows, "results": results}, indent=2)
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
