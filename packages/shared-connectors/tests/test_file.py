@@ -171,3 +171,41 @@ def test_a_field_map_naming_a_missing_column_fails_the_sync_and_loads_nothing(
     [run] = storage.runs(connector.config.effective_connector_id)
     assert not run.success
     assert run.error == result.error
+
+
+def test_schema_drift_is_recorded_and_a_vanished_mapped_column_stops_the_sync(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "e.csv"
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+
+    def sync() -> Any:
+        connector = get_registry().create(file_config(export, cursor_field="AT"))
+        try:
+            return run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
+        finally:
+            connector.close()
+
+    export.write_text("ID,AT,AMOUNT,EMAIL\na,2024-01-01T00:00:00Z,1,\n")
+    first = sync()
+    assert first.success
+    assert first.schema_drift == {}
+
+    export.write_text("ID,AT,AMOUNT,EMAIL,TIP\nb,2024-01-02T00:00:00Z,2,,0.5\n")
+    second = sync()
+    assert second.success
+    assert second.schema_drift == {"added": ["TIP"], "removed": [], "changed": {}}
+
+    export.write_text("ID,AT,TIP\nc,2024-01-03T00:00:00Z,0.5\n")
+    before = storage.state(first.connector_id or "")
+    third = sync()
+    assert not third.success
+    assert third.error is not None
+    assert "AMOUNT, EMAIL vanished from the source" in third.error
+    assert storage.state(first.connector_id or "") == before
+    assert warehouse.read_conversions("acme").column("transaction_id").to_pylist() == ["a", "b"]
+    [latest, *_] = storage.runs(first.connector_id or "")
+    assert latest.schema_drift["removed"] == ["AMOUNT", "EMAIL"]
+    assert not latest.success

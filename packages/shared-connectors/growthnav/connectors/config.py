@@ -158,6 +158,7 @@ class SyncResult:
     records_unchanged: int = 0
     records_rejected: dict[str, int] = field(default_factory=dict)
     field_warnings: dict[str, int] = field(default_factory=dict)
+    schema_drift: dict[str, Any] = field(default_factory=dict)
     batches: int = 0
 
     success: bool = False

@@ -77,6 +77,11 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS sync_runs_by_connector ON sync_runs (connector_id, run_id);
+CREATE TABLE IF NOT EXISTS source_schemas (
+    connector_id TEXT PRIMARY KEY,
+    columns TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
 """
 
 
@@ -211,7 +216,7 @@ class ConnectorStorage:
         if config is None:
             return False
         with self._connect() as connection:
-            for table in ("connectors", "sync_state", "sync_runs"):
+            for table in ("connectors", "sync_state", "sync_runs", "source_schemas"):
                 connection.execute(f"DELETE FROM {table} WHERE connector_id = ?", (connector_id,))
         reference = config.credentials_secret_path
         if reference:
@@ -254,6 +259,27 @@ class ConnectorStorage:
             connection.execute(
                 "UPDATE connectors SET last_sync_cursor = ?, updated_at = ? WHERE connector_id = ?",
                 (cursor, _now(), connector_id),
+            )
+
+    def source_schema(self, connector_id: str) -> dict[str, str] | None:
+        """The source's columns as of the last successful sync, or None."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT columns FROM source_schemas WHERE connector_id = ?", (connector_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        columns: dict[str, str] = json.loads(row["columns"])
+        return columns
+
+    def save_source_schema(self, connector_id: str, columns: dict[str, str]) -> None:
+        """Remember the source's columns (after a successful sync)."""
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO source_schemas (connector_id, columns, seen_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (connector_id) DO UPDATE SET columns = excluded.columns, "
+                "seen_at = excluded.seen_at",
+                (connector_id, json.dumps(columns), _now()),
             )
 
     def record_run(self, run: SyncRun) -> int:

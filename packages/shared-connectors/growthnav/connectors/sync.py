@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from growthnav.connectors.base import BaseConnector
 from growthnav.connectors.config import SyncMode, SyncResult
+from growthnav.connectors.exceptions import redact
+from growthnav.connectors.schema_drift import check_mapped_columns, compare
 from growthnav.connectors.sinks import WarehouseSink
 from growthnav.connectors.storage import ConnectorStorage, SyncRun
 from growthnav.warehouse import Warehouse
@@ -34,12 +36,33 @@ def run_sync(
         mode=SyncMode(mode or config.sync_mode),
         cursor_before=config.last_sync_cursor,
     )
-    result = connector.sync(
-        mode,
-        since,
-        sink=WarehouseSink(warehouse),
-        checkpoint=lambda cursor: storage.checkpoint(connector_id, cursor),
-    )
+    try:
+        columns = connector.get_schema()
+        drift = compare(storage.source_schema(connector_id), columns)
+        run.schema_drift = drift.as_dict()
+        check_mapped_columns(drift, connector.field_map.columns)
+    except Exception as exc:
+        # The source cannot be read as mapped: fail before anything is loaded.
+        result = SyncResult(
+            connector_name=config.name,
+            customer_id=config.customer_id,
+            sync_mode=run.mode,
+            started_at=run.started_at,
+            completed_at=datetime.now(UTC),
+            error=redact(f"{type(exc).__name__}: {exc}", connector.secret_values()),
+            connector_id=connector_id,
+            cursor=config.last_sync_cursor,
+        )
+    else:
+        result = connector.sync(
+            mode,
+            since,
+            sink=WarehouseSink(warehouse),
+            checkpoint=lambda cursor: storage.checkpoint(connector_id, cursor),
+        )
+        if result.success:
+            storage.save_source_schema(connector_id, columns)
+    result.schema_drift = run.schema_drift
     run.finished_at = result.completed_at
     run.success = result.success
     run.records_fetched = result.records_fetched
