@@ -337,3 +337,33 @@ def test_every_field_map_target_is_a_conversion_column() -> None:
     from growthnav.conversions.field_map import TARGETS
 
     assert set(TARGETS) <= set(CONVERSION_SCHEMA.names)
+
+
+@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string()])
+def test_text_columns_are_trimmed_and_blank_is_null_whichever_path_they_take(
+    text_type: pa.DataType,
+) -> None:
+    table = pa.table(
+        {
+            "id": pa.array(["  a ", "b", "   ", "c"], text_type),
+            "ts": ["2024-01-01"] * 4,
+            "loc": pa.array([" L1", "", "L3", None], text_type),
+            "store": pa.array([1, 2, 3, 4], pa.int64()),
+        }
+    )
+    result = BatchNormalizer(
+        "acme",
+        {"id": "transaction_id", "ts": "timestamp", "loc": "location_id", "store": "location_name"},
+    ).normalize(table)
+    rows = result.conversions.to_pylist()
+    assert [(r["transaction_id"], r["location_id"], r["location_name"]) for r in rows] == [
+        ("a", "L1", "1"),
+        ("b", None, "2"),
+        ("c", None, "4"),
+    ]
+    [reject] = result.rejects.to_pylist()
+    assert reject["reason"] == "missing_transaction_id"
+    assert reject["message"] == "no transaction id: id blank; the record cannot be keyed"
+    assert reject["source_column"] is None
+    assert json.loads(reject["raw_record"])["loc"] == "L3"
+    assert result.source_rows.to_pylist() == [0, 1, 3]

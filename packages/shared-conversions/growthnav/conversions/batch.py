@@ -117,6 +117,25 @@ def _text(value: str | None) -> str:
     return "NULL::VARCHAR" if value is None else sql_literal(value)
 
 
+def _missing_id_message(columns: Sequence[str]) -> str:
+    return f"no transaction id: {', '.join(columns)} blank; the record cannot be keyed"
+
+
+def _is_plain_text(data_type: pa.DataType) -> bool:
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+
+
+def _clean_text(column: pa.ChunkedArray[Any]) -> pa.ChunkedArray[Any]:
+    """Trim surrounding spaces and make blanks NULL, as the query does (copying only if needed)."""
+    padded = pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " "))
+    if pc.any(padded).as_py():
+        column = pc.utf8_trim(column, " ")
+    blank = pc.equal(column, pa.scalar("", column.type))
+    if pc.any(blank).as_py():
+        column = pc.if_else(blank, pa.scalar(None, column.type), column)
+    return column
+
+
 def _is_text(data_type: pa.DataType) -> bool:
     if pa.types.is_dictionary(data_type):
         return _is_text(data_type.value_type)
@@ -277,9 +296,29 @@ class BatchNormalizer:
 
     # -- query building ------------------------------------------------------------------
 
+    def _passthrough(self, schema: pa.Schema) -> dict[str, str]:
+        """Text targets fed by one text column: cleaned in Arrow, never sent through DuckDB.
+
+        Carrying such a column through the query costs two string copies per value; in Arrow
+        the column is reused as it is unless a value needs trimming or is blank.
+        """
+        out = {}
+        for target, columns in self.field_map.targets.items():
+            present = [c for c in columns if c.name in schema.names]
+            if (
+                target in _STRING_TARGETS
+                and len(present) == 1
+                and _is_plain_text(schema.field(present[0].name).type)
+            ):
+                out[target] = present[0].name
+        return out
+
     def _inputs(self, schema: pa.Schema) -> dict[str, list[_Input]]:
         inputs: dict[str, list[_Input]] = {}
+        passthrough = self._passthrough(schema)
         for target, columns in self.field_map.targets.items():
+            if target in passthrough:
+                continue
             present = [c for c in columns if c.name in schema.names]
             inputs[target] = [
                 _Input(target, i, c, schema.field(c.name).type) for i, c in enumerate(present)
@@ -355,6 +394,10 @@ class BatchNormalizer:
         conditions = [
             ("missing_transaction_id", "raw_transaction_id IS NULL"),
             ("missing_timestamp", "raw_timestamp IS NULL"),
+        ]
+        if not inputs.get("transaction_id"):
+            conditions = conditions[1:]  # keyed in Arrow: see _split
+        conditions += [
             ("bad_timestamp", "e_timestamp IS NOT NULL"),
         ]
         if values:
@@ -396,10 +439,9 @@ class BatchNormalizer:
                 )
         columns.append("e_timestamp")
         columns.append("e_value" if inputs.get("value") else "NULL::VARCHAR AS e_value")
-        columns += [
-            "raw_transaction_id AS transaction_id",
-            "v_timestamp AS timestamp",
-        ]
+        if inputs.get("transaction_id"):
+            columns.append("raw_transaction_id AS transaction_id")
+        columns.append("v_timestamp AS timestamp")
         if inputs.get("value"):
             columns += ["v_value AS value", "v_stated_currency"]
         if inputs.get("currency"):
@@ -430,9 +472,9 @@ class BatchNormalizer:
         def quoted(target: str, error: str) -> str:
             return f"'\"' || col_{target} || '\" = ''' || raw_{target} || ''' ' || {error}"
 
-        tx_columns = ", ".join(i.column.name for i in inputs.get("transaction_id", []))
+        tx_columns = [i.column.name for i in inputs.get("transaction_id", [])]
         ts_columns = ", ".join(i.column.name for i in inputs.get("timestamp", []))
-        no_id = f"no transaction id: {tx_columns} blank; the record cannot be keyed"
+        no_id = _missing_id_message(tx_columns)
         not_iso = sql_literal("is not an ISO 4217 currency code")
         return (
             f"CASE reason WHEN 'missing_transaction_id' THEN {sql_literal(no_id)} "
@@ -524,6 +566,9 @@ class BatchNormalizer:
     def _split(self, result: pa.Table, source: pa.Table, absent: list[str]) -> NormalizedBatch:
         # DuckDB keeps insertion order (preserve_insertion_order), so output row i is input
         # row i.
+        passthrough = self._passthrough(source.schema)
+        if "transaction_id" in passthrough:
+            result = self._key_in_arrow(result, source.column(passthrough["transaction_id"]))
         rejected_mask = pc.is_valid(result.column("reason"))
         accepted_mask = pc.invert(rejected_mask)
         source_rows: pa.Array[Any]
@@ -548,6 +593,13 @@ class BatchNormalizer:
                     warnings[reason.value] = count
 
         computed: dict[str, pa.Array[Any] | pa.ChunkedArray[Any]] = {}
+        for target, column_name in passthrough.items():
+            if target == "transaction_id":
+                continue  # already in result, as the query's would be
+            text = _clean_text(source.column(column_name))
+            computed[target] = (
+                text if accepted.num_rows == result.num_rows else text.filter(accepted_mask)
+            )
         if "phone_raw" in names:
             phone, phone_errors = self._phones.complete(
                 accepted.column("phone_raw").combine_chunks(),
@@ -591,6 +643,24 @@ class BatchNormalizer:
             warnings=warnings,
             absent_columns=absent,
         )
+
+    def _key_in_arrow(self, result: pa.Table, column: pa.ChunkedArray[Any]) -> pa.Table:
+        """Add the transaction id (cleaned in Arrow) and reject rows that have none."""
+        key = _clean_text(column)
+        missing = pc.is_null(key)
+        if pc.any(missing).as_py():
+            names = [c.name for c in self.field_map.targets["transaction_id"]]
+            reason = pc.if_else(missing, "missing_transaction_id", result.column("reason"))
+            message = pc.if_else(missing, _missing_id_message(names), result.column("message"))
+            column_name = pc.if_else(
+                missing, pa.scalar(None, pa.string()), result.column("source_column")
+            )
+            result = result.set_column(result.schema.get_field_index("reason"), "reason", reason)
+            result = result.set_column(result.schema.get_field_index("message"), "message", message)
+            result = result.set_column(
+                result.schema.get_field_index("source_column"), "source_column", column_name
+            )
+        return result.append_column("transaction_id", key)
 
     def _raw_json(self, rows: pa.Table) -> pa.Array[Any]:
         """Each row as it arrived, as JSON text (only rejected rows come here)."""
