@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -49,6 +50,8 @@ from growthnav.conversions.timestamps import (
 )
 
 _CHUNK_ROWS = 32_768
+#: Queries a stream keeps running at once: one plans while another executes.
+_IN_FLIGHT = 2
 
 #: A batch of raw records: Arrow (tabular sources) or a list of dicts (APIs).
 Batch = pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]
@@ -227,27 +230,37 @@ class BatchNormalizer:
         self.phone_region = check_region(phone_region)
         self._phones = PhoneBatchParser(self.phone_region)
         self._lock = threading.Lock()
-        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._idle: list[duckdb.DuckDBPyConnection] = []
         self._json_connection: duckdb.DuckDBPyConnection | None = None
         #: The query for each input schema seen (building it costs more than a small batch).
         self._queries: dict[pa.Schema, str] = {}
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        if self._connection is None:
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection of this normalizer's own (one per query in flight)."""
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
             connection = duckdb.connect()
             # Every timestamp is computed as naive UTC; the source timezone is applied
             # explicitly, so the session stays in UTC.
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute("SET preserve_insertion_order = true")
-            self._connection = connection
-        return self._connection
+        try:
+            yield connection
+        finally:
+            with self._lock:
+                self._idle.append(connection)
 
     def close(self) -> None:
-        """Release the in-memory DuckDB connection."""
-        for connection in (self._connection, self._json_connection):
-            if connection is not None:
-                connection.close()
-        self._connection = self._json_connection = None
+        """Release the in-memory DuckDB connections."""
+        with self._lock:
+            connections, self._idle = self._idle, []
+        for connection in connections:
+            connection.close()
+        if self._json_connection is not None:
+            self._json_connection.close()
+            self._json_connection = None
 
     def normalize(self, batch: Batch) -> NormalizedBatch:
         """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
@@ -256,18 +269,20 @@ class BatchNormalizer:
     def normalize_stream(self, batches: Iterable[B]) -> Iterator[tuple[B, NormalizedBatch]]:
         """Normalize a stream of batches, yielding each batch with its result, in order.
 
-        The query for the next batch runs while the current one is split into conversions
-        and rejects, so both cores stay busy. At most two batches are in flight.
+        Queries for the next batches run while the current one is split into conversions and
+        rejects (and one query plans while another executes), so both cores stay busy. At
+        most ``_IN_FLIGHT + 1`` batches are held at once.
         """
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
-            pending: tuple[B, Future[tuple[pa.Table, pa.Table, list[str]]]] | None = None
+        with ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="normalize") as pool:
+            pending: deque[tuple[B, Future[tuple[pa.Table, pa.Table, list[str]]]]] = deque()
             for batch in batches:
-                future = pool.submit(self._query, batch)
-                if pending is not None:
-                    yield pending[0], self._split(*pending[1].result())
-                pending = (batch, future)
-            if pending is not None:
-                yield pending[0], self._split(*pending[1].result())
+                pending.append((batch, pool.submit(self._query, batch)))
+                if len(pending) > _IN_FLIGHT:
+                    done, future = pending.popleft()
+                    yield done, self._split(*future.result())
+            while pending:
+                done, future = pending.popleft()
+                yield done, self._split(*future.result())
 
     def _query(self, batch: Batch) -> tuple[pa.Table, pa.Table, list[str]]:
         """Run the normalization query; returns its result, the input and absent columns."""
@@ -285,8 +300,7 @@ class BatchNormalizer:
         sql = self._queries.get(table.schema)
         if sql is None:
             sql = self._queries[table.schema] = self._sql(table.schema, self._inputs(table.schema))
-        with self._lock:
-            connection = self._connect()
+        with self._connection() as connection:
             connection.register("src", table)
             try:
                 result = arrow_result(connection, sql)
