@@ -102,3 +102,31 @@ def test_blank_email_and_phone_are_missing(text: object) -> None:
     assert parse_email(text).value is None
     assert parse_phone(text).ok
     assert parse_phone(text).value is None
+
+
+MORE_PHONES = [
+    ("(212)555-0134", "+12125550134"),
+    ("212/555-0134".replace("/", "-"), "+12125550134"),
+    ("+1-212-555-0134", "+12125550134"),
+    ("001 212 555 0134", None),
+    ("+33 1 42 68 53 00", "+33142685300"),
+    ("+81 3-3224-9999", "+81332249999"),
+]
+MORE_EMAILS = [
+    ("\tana@example.com\n", "ana@example.com"),
+    ("first.last@sub.domain.example", "first.last@sub.domain.example"),
+    ("ANA@EXAMPLE.COM", "ana@example.com"),
+    ("x@y", None),
+    ("ana@example..com", None),
+    ("ana@.example.com", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_PHONES)
+def test_more_phone_forms(text: str, expected: str | None) -> None:
+    assert parse_phone(text).value == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_EMAILS)
+def test_more_email_forms(text: str, expected: str | None) -> None:
+    assert parse_email(text).value == expected

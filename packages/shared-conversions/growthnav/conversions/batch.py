@@ -32,7 +32,12 @@ from growthnav.conversions.money import (
     iso_currency_sql,
     money_sql,
 )
-from growthnav.conversions.parsed import sql_identifier, sql_literal
+from growthnav.conversions.parsed import (
+    WHITESPACE,
+    WHITESPACE_CLASS,
+    sql_identifier,
+    sql_literal,
+)
 from growthnav.conversions.phones import PhoneBatchParser, check_region, phone_fast_sql
 from growthnav.conversions.records import records_to_arrow
 from growthnav.conversions.schema import (
@@ -130,9 +135,9 @@ def _is_plain_text(data_type: pa.DataType) -> bool:
 
 def _clean_text(column: pa.ChunkedArray[Any]) -> pa.ChunkedArray[Any]:
     """Trim surrounding spaces and make blanks NULL, as the query does (copying only if needed)."""
-    padded = pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " "))
+    padded = pc.match_substring_regex(column, f"^{WHITESPACE_CLASS}|{WHITESPACE_CLASS}$")
     if pc.any(padded).as_py():
-        column = pc.utf8_trim(column, " ")
+        column = pc.utf8_trim(column, WHITESPACE)
     blank = pc.equal(column, pa.scalar("", column.type))
     if pc.any(blank).as_py():
         column = pc.if_else(blank, pa.scalar(None, column.type), column)
@@ -350,10 +355,13 @@ class BatchNormalizer:
         ):
             return column
         text = column if _is_text(item.data_type) else f"CAST({column} AS VARCHAR)"
-        # trim() copies every value; most values have nothing to trim.
+        # trim() copies every value; most values have nothing to trim. (left/right of ''
+        # is '', which contains() finds, so a blank value takes the trim path to NULL.)
+        spaces = sql_literal(WHITESPACE)
         return (
-            f"CASE WHEN starts_with({text}, ' ') OR ends_with({text}, ' ') "
-            f"THEN nullif(trim({text}), '') WHEN {text} = '' THEN NULL ELSE {text} END"
+            f"CASE WHEN contains({spaces}, left({text}, 1)) "
+            f"OR contains({spaces}, right({text}, 1)) "
+            f"THEN nullif(trim({text}, {spaces}), '') ELSE {text} END"
         )
 
     def _sql(self, schema: pa.Schema, inputs: dict[str, list[_Input]]) -> str:

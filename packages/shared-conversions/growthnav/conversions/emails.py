@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from growthnav.conversions.parsed import Parsed, sql_literal
+from growthnav.conversions.parsed import Parsed, sql_literal, strip
 
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -25,7 +25,7 @@ def parse_email(value: object) -> Parsed[str]:
         return Parsed.blank()
     if not isinstance(value, str):
         return Parsed.fail(f"is a {type(value).__name__}, not an email address")
-    text = value.strip().lower()
+    text = strip(value).lower()
     if not text:
         return Parsed.blank()
     if len(text) > 254 or not _EMAIL_RE.fullmatch(text):

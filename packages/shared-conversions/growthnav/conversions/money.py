@@ -13,7 +13,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
-from growthnav.conversions.parsed import Parsed, sql_literal
+from growthnav.conversions.parsed import WHITESPACE_CLASS, Parsed, sql_literal, strip
 
 #: Amounts are stored as DECIMAL(18, 4): four decimal places, below 10^14.
 AMOUNT_SCALE = 4
@@ -24,9 +24,9 @@ _LIMIT = Decimal(10) ** (AMOUNT_PRECISION - AMOUNT_SCALE)
 #: Groups: open paren, leading code, symbol, sign, symbol after sign, number, trailing code,
 #: close paren. RE2 (DuckDB) and Python ``re`` read it identically.
 MONEY_PATTERN = (
-    r"^\s*(\()?\s*([A-Za-z]{3})?\s*([$€£¥])?\s*(-)?\s*([$€£¥])?\s*"
-    r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]{3})?\s*(\))?\s*$"
-)
+    r"^_*(\()?_*([A-Za-z]{3})?_*([$€£¥])?_*(-)?_*([$€£¥])?_*"
+    r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)_*([A-Za-z]{3})?_*(\))?_*$"
+).replace("_", WHITESPACE_CLASS)
 _MONEY_RE = re.compile(MONEY_PATTERN)
 _GROUPS = ("open", "code1", "sym1", "sign", "sym2", "num", "code2", "close")
 
@@ -98,7 +98,7 @@ def parse_money(value: object, *, cents: bool = False) -> Parsed[Money]:
         return _finish(Decimal(repr(value)), None, cents=cents)
     if not isinstance(value, str):
         return Parsed.fail(f"is a {type(value).__name__}, not an amount")
-    if not value.strip():
+    if not strip(value):
         return Parsed.blank()
     match = _MONEY_RE.match(value)
     if match is None:

@@ -36,9 +36,21 @@ class Parsed(Generic[T]):
         return cls(None, error)
 
 
+#: What counts as whitespace around and inside values, the same for Python, RE2 and Arrow
+#: (Python's own ``str.strip()`` would also take Unicode spaces that SQL keeps).
+WHITESPACE = " \t\n\r\f"
+#: A regex class of WHITESPACE, for Python ``re`` and RE2 alike.
+WHITESPACE_CLASS = r"[ \t\n\r\f]"
+
+
+def strip(text: str) -> str:
+    """``text`` without surrounding WHITESPACE."""
+    return text.strip(WHITESPACE)
+
+
 def is_blank(value: object) -> bool:
     """True for ``None`` and strings that hold only whitespace."""
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not strip(value))
 
 
 def sql_literal(text: str) -> str:

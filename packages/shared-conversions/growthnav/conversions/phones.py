@@ -16,7 +16,7 @@ from typing import Any
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from growthnav.conversions.parsed import Parsed, sql_literal
+from growthnav.conversions.parsed import Parsed, sql_literal, strip
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
 #: Characters people write between digits; the SQL fast path removes them.
@@ -52,7 +52,7 @@ def parse_phone(value: object, region: str = "US") -> Parsed[str]:
         return Parsed.blank()
     if isinstance(value, bool) or not isinstance(value, str | int):
         return Parsed.fail(f"is a {type(value).__name__}, not a phone number")
-    text = str(value).strip()
+    text = strip(str(value))
     if not text:
         return Parsed.blank()
     try:

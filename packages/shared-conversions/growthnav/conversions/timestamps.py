@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from growthnav.conversions.parsed import Parsed, sql_literal
+from growthnav.conversions.parsed import WHITESPACE_CLASS, Parsed, sql_literal, strip
 
 EXAMPLES = "'2024-01-31T18:05:00Z', '01/31/2024 6:05 PM', '20240131 18:05', 1706724300"
 
@@ -69,7 +69,7 @@ _ISO_RE = re.compile(ISO_PATTERN)
 _EPOCH_RE = re.compile(EPOCH_PATTERN)
 _FORM_RES = tuple((re.compile(form.pattern), form) for form in TEXT_FORMS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_WHITESPACE = re.compile(r"\s+")
+_WHITESPACE = re.compile(WHITESPACE_CLASS + "+")
 _NOT_TIMESTAMP = f"is not a timestamp; expected e.g. {EXAMPLES}"
 _NOT_REAL = "is not a real date or time"
 _EPOCH_RANGE = "is a number too large for epoch seconds or milliseconds"
@@ -124,7 +124,7 @@ def parse_timestamp(value: object, tz: str = "UTC") -> Parsed[datetime]:
         return _from_epoch(Decimal(repr(value))) if value == value else Parsed.fail(_NOT_TIMESTAMP)
     if not isinstance(value, str):
         return Parsed.fail(f"is a {type(value).__name__}, not a timestamp")
-    text = _WHITESPACE.sub(" ", value.strip())
+    text = _WHITESPACE.sub(" ", strip(value))
     if not text:
         return Parsed.blank()
     if _EPOCH_RE.fullmatch(text):
@@ -159,8 +159,11 @@ class TimestampSQL(NamedTuple):
 
 def clean_text_sql(text: str) -> str:
     """Collapse whitespace runs in trimmed text, as the scalar parser does (only where needed)."""
-    odd = " OR ".join(f"contains({text}, {s})" for s in ("'  '", "chr(9)", "chr(10)", "chr(13)"))
-    return f"CASE WHEN {odd} THEN regexp_replace({text}, '\\s+', ' ', 'g') ELSE {text} END"
+    odd = " OR ".join(
+        f"contains({text}, {s})" for s in ("'  '", "chr(9)", "chr(10)", "chr(12)", "chr(13)")
+    )
+    runs = sql_literal(WHITESPACE_CLASS + "+")
+    return f"CASE WHEN {odd} THEN regexp_replace({text}, {runs}, ' ', 'g') ELSE {text} END"
 
 
 def local_to_utc_sql(naive: str, tz: str) -> str:
