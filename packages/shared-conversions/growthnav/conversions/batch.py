@@ -34,7 +34,6 @@ from growthnav.conversions.money import (
 )
 from growthnav.conversions.parsed import (
     WHITESPACE,
-    WHITESPACE_CLASS,
     sql_identifier,
     sql_literal,
 )
@@ -135,7 +134,9 @@ def _is_plain_text(data_type: pa.DataType) -> bool:
 
 def _clean_text(column: pa.ChunkedArray[Any]) -> pa.ChunkedArray[Any]:
     """Trim surrounding spaces and make blanks NULL, as the query does (copying only if needed)."""
-    padded = pc.match_substring_regex(column, f"^{WHITESPACE_CLASS}|{WHITESPACE_CLASS}$")
+    padded = pc.less(column, pa.scalar("!", column.type))  # blank or leading whitespace
+    for character in WHITESPACE:
+        padded = pc.or_(padded, pc.ends_with(column, character))
     if pc.any(padded).as_py():
         column = pc.utf8_trim(column, WHITESPACE)
     blank = pc.equal(column, pa.scalar("", column.type))
@@ -355,12 +356,12 @@ class BatchNormalizer:
         ):
             return column
         text = column if _is_text(item.data_type) else f"CAST({column} AS VARCHAR)"
-        # trim() copies every value; most values have nothing to trim. (left/right of ''
-        # is '', which contains() finds, so a blank value takes the trim path to NULL.)
+        # trim() copies every value; most values have nothing to trim. A value whose first
+        # byte sorts before '!' starts with whitespace (or is blank); then its last character.
         spaces = sql_literal(WHITESPACE)
+        ends = " OR ".join(f"ends_with({text}, chr({ord(c)}))" for c in WHITESPACE)
         return (
-            f"CASE WHEN contains({spaces}, left({text}, 1)) "
-            f"OR contains({spaces}, right({text}, 1)) "
+            f"CASE WHEN {text} < '!' OR {ends} "
             f"THEN nullif(trim({text}, {spaces}), '') ELSE {text} END"
         )
 
