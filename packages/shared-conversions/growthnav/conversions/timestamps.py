@@ -171,7 +171,8 @@ def local_to_utc_sql(naive: str, tz: str) -> str:
     zone(tz)
     if tz in ("UTC", "Etc/UTC"):
         return naive
-    return f"timezone('UTC', timezone({sql_literal(tz)}, {naive}))"
+    # timezone(tz, naive) is the instant; epoch_us reads it without a second ICU conversion.
+    return f"make_timestamp(epoch_us(timezone({sql_literal(tz)}, {naive})))"
 
 
 def _epoch_micros_sql(number: str) -> str:
@@ -212,7 +213,7 @@ def timestamp_text_sql(text: str, *, alias: str, tz: str) -> TimestampSQL:
         (gate(f"strlen({text}) <= 18 AND NOT {dash} AND NOT {slash}", EPOCH_PATTERN), epoch),
         (
             gate(f"{dash} AND contains({text}, ':')", ISO_LOCAL_PATTERN + ISO_OFFSET),
-            f"CAST(try_cast({text} AS TIMESTAMPTZ) AS TIMESTAMP)",
+            f"make_timestamp(epoch_us(try_cast({text} AS TIMESTAMPTZ)))",
         ),
     ]
     for form in TEXT_FORMS:
@@ -253,5 +254,5 @@ def timestamp_number_sql(number: str, *, integer: bool) -> TimestampSQL:
 def timestamp_typed_sql(column: str, data_type: str, tz: str) -> str:
     """SQL: a TIMESTAMP, TIMESTAMPTZ or DATE column as a naive UTC TIMESTAMP."""
     if data_type == "timestamptz":
-        return f"CAST({column} AS TIMESTAMP)"
+        return f"make_timestamp(epoch_us({column}))"
     return local_to_utc_sql(f"CAST({column} AS TIMESTAMP)", tz)
