@@ -209,3 +209,34 @@ def test_schema_drift_is_recorded_and_a_vanished_mapped_column_stops_the_sync(
     [latest, *_] = storage.runs(first.connector_id or "")
     assert latest.schema_drift["removed"] == ["AMOUNT", "EMAIL"]
     assert not latest.success
+
+
+def test_a_new_nightly_export_is_read_once(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+
+    def nightly(day: int, ids: range) -> None:
+        lines = ["ID,AT,AMOUNT,EMAIL"] + [f"d{day}-{i},2024-01-0{day},1," for i in ids]
+        (exports / f"day-{day}.csv").write_text("\n".join(lines) + "\n")
+
+    def sync() -> Any:
+        connector = get_registry().create(file_config(exports))
+        try:
+            return run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
+        finally:
+            connector.close()
+
+    nightly(1, range(5))
+    assert sync().records_fetched == 5
+    nightly(2, range(3))
+    second = sync()
+    assert second.records_fetched == 3
+    assert sync().records_fetched == 0
+    nightly(1, range(6))  # yesterday's export re-issued with one more row
+    assert sync().records_fetched == 6
+    assert warehouse.read_conversions("acme").num_rows == 9
+    full = get_registry().create(file_config(exports))
+    assert run_sync(full, storage, warehouse, mode=SyncMode.FULL).records_fetched == 9

@@ -94,6 +94,8 @@ class BaseConnector(ABC):
         self._client: Any = None
         self._authenticated = False
         self._normalizer: Normalizer | None = None
+        #: True while an incremental sync runs (adapters may skip what they already read).
+        self.incremental = False
         label = f"{config.connector_type.value} connector {config.name!r}"
         inline: dict[str, Any] = dict(config.credentials)
         if not inline and config.credentials_secret_path:
@@ -255,10 +257,11 @@ class BaseConnector(ABC):
         try:
             if not self.is_authenticated:
                 self.authenticate()
-            if mode is SyncMode.INCREMENTAL and since is None:
+            self.incremental = mode is SyncMode.INCREMENTAL
+            if self.incremental and since is None:
                 since = self.resume_point()
             normalizer = self.normalizer().batch_normalizer
-            cursor = _parse_cursor(result.cursor)
+            cursor = _parse_cursor(result.cursor) if self.cursor_field else None
             batches = self.fetch_batches(since=since, until=until)
             for batch, normalized in normalizer.normalize_stream(batches):
                 counts = sink.write(self, normalized) if sink is not None else None
@@ -282,6 +285,7 @@ class BaseConnector(ABC):
             unreadable = self.source_rejects()
             if unreadable is not None and unreadable.num_rows:
                 self._write_source_rejects(unreadable, result, sink)
+            result.cursor = self.checkpoint_value(result.cursor)
             if checkpoint is not None and not self.ordered_by_cursor:
                 checkpoint(result.cursor)
             result.records_normalized = result.records_loaded
@@ -323,8 +327,17 @@ class BaseConnector(ABC):
         for reason, count in reasons.items():
             result.records_rejected[reason] = result.records_rejected.get(reason, 0) + count
 
+    def checkpoint_value(self, data_cursor: str | None) -> str | None:
+        """What a successful sync saves as its state: by default the data high-watermark.
+
+        Sources without a cursor column (file exports) override it to save what they read.
+        """
+        return data_cursor
+
     def resume_point(self) -> datetime | None:
         """Where an incremental sync starts: the saved cursor less the lookback."""
+        if self.cursor_field is None:
+            return None
         cursor = _parse_cursor(self.config.last_sync_cursor)
         if cursor is None:
             return None

@@ -8,6 +8,7 @@ line is a reject naming the file and line number, never a failed sync.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 from collections.abc import Generator, Iterator
 from datetime import datetime
@@ -72,6 +73,7 @@ class FileConnector(BaseConnector):
         self.primary_key = params.primary_key or ""
         self.cursor_field = params.cursor_field
         self._source_rejects: list[dict[str, Any]] = []
+        self._read: dict[str, str] = {}
 
     # -- files -----------------------------------------------------------------------------
 
@@ -149,28 +151,52 @@ class FileConnector(BaseConnector):
             self.authenticate()
         size = batch_size or self.config.batch_size
         self._source_rejects = []
+        self._read = {}
+        known = self._manifest() if self.incremental and self.cursor_field is None else {}
         for path in self.files():
-            fmt = self.file_format(path)
-            if fmt == "jsonl":
-                yield from self._jsonl_batches(path, since, until, size)
-                continue
-            connection = duckdb.connect()
+            fingerprint = file_fingerprint(path)
+            if known.get(str(path)) == fingerprint:
+                continue  # this export was read by an earlier sync
+            yield from self._file_batches(path, since, until, size)
+            self._read[str(path)] = fingerprint
+
+    def _manifest(self) -> dict[str, str]:
+        """Fingerprints of the files earlier syncs read (the saved state, for cursorless files)."""
+        saved = self.config.last_sync_cursor
+        if not saved or not saved.startswith("{"):
+            return {}
+        files: dict[str, str] = json.loads(saved).get("files", {})
+        return files
+
+    def checkpoint_value(self, data_cursor: str | None) -> str | None:
+        """With a cursor column, its high-watermark; otherwise the files read so far."""
+        if self.cursor_field is not None:
+            return data_cursor
+        files = {**self._manifest(), **self._read}
+        return json.dumps({"files": dict(sorted(files.items()))})
+
+    def _file_batches(
+        self, path: Path, since: datetime | None, until: datetime | None, size: int
+    ) -> Iterator[RawBatch]:
+        fmt = self.file_format(path)
+        if fmt == "jsonl":
+            yield from self._jsonl_batches(path, since, until, size)
+            return
+        connection = duckdb.connect()
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            relation = self._relation_sql(path, fmt)
+            sql = f"SELECT * FROM {relation}{self._where(since, until, fmt)}"
             try:
-                connection.execute("SET TimeZone = 'UTC'")
-                sql = (
-                    f"SELECT * FROM {self._relation_sql(path, fmt)}{self._where(since, until, fmt)}"
-                )
-                try:
-                    reader = connection.sql(sql).to_arrow_reader(size)
-                    for batch in reader:
-                        if batch.num_rows:
-                            yield batch
-                except duckdb.Error as exc:
-                    raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
-                if fmt == "csv":
-                    self._collect_csv_rejects(connection, path)
-            finally:
-                connection.close()
+                for batch in connection.sql(sql).to_arrow_reader(size):
+                    if batch.num_rows:
+                        yield batch
+            except duckdb.Error as exc:
+                raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
+            if fmt == "csv":
+                self._collect_csv_rejects(connection, path)
+        finally:
+            connection.close()
 
     def _collect_csv_rejects(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         rows = arrow_result(
@@ -288,6 +314,16 @@ class FileConnector(BaseConnector):
         finally:
             connection.close()
         return {row["column_name"]: row["column_type"] for row in rows}
+
+
+def file_fingerprint(path: Path) -> str:
+    """Size, modification time and SHA-256 of a file's content: a new export reads as new."""
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{digest.hexdigest()}"
 
 
 get_registry().register(ConnectorType.FILE, FileConnector)
