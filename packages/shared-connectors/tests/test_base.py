@@ -167,3 +167,36 @@ def test_full_sync_leaves_no_secret_in_logs_warehouse_or_registry(
     assert {p.name for p in stored} >= {"registry.db", "warehouse.duckdb"}
     for path in stored:
         assert secret.encode() not in path.read_bytes(), path
+
+
+def test_late_arriving_row_inside_the_lookback_is_picked_up_and_nothing_doubles(
+    live: LiveSource, tmp_path: Path
+) -> None:
+    from growthnav.connectors import ConnectorStorage, FileSecretStore, run_sync
+    from growthnav.warehouse import DuckDBWarehouse
+    from sqlite_connector import add_rows
+
+    storage = ConnectorStorage(tmp_path / "r.db", secrets=FileSecretStore(tmp_path / "s"))
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    config = live.config(lookback_seconds=600)
+    first = get_registry().create(config)
+    assert run_sync(first, storage, warehouse).cursor == "2024-01-01T03:49:00+00:00"
+    first.close()
+
+    database = tmp_path / "pos.sqlite"
+    new_keys = live.add_records(3)  # minutes 230..232: 03:50..03:52
+    late_at = datetime(2024, 1, 1, 3, 45, 30, tzinfo=UTC)
+    # A record that reached the source late, stamped inside the lookback window.
+    add_rows(database, 900, 1)
+    touch_row(database, 900, amount="$5.00", at=late_at)
+
+    second = get_registry().create(live.config(lookback_seconds=600))
+    result = run_sync(second, storage, warehouse)
+    second.close()
+    assert result.success, result.error
+    # From 03:39 (cursor less ten minutes): eleven replayed minutes, the late row, the new rows.
+    assert result.records_fetched == 11 + 1 + 3
+    assert result.records_unchanged == 11
+    keys = warehouse.read_conversions("acme-burgers").column("transaction_id").to_pylist()
+    assert len(keys) == len(set(keys)) == 229 + 1 + 3
+    assert {"P00900", *new_keys} <= set(keys)
