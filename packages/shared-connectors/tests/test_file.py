@@ -240,3 +240,24 @@ def test_a_new_nightly_export_is_read_once(tmp_path: Path) -> None:
     assert warehouse.read_conversions("acme").num_rows == 9
     full = get_registry().create(file_config(exports))
     assert run_sync(full, storage, warehouse, mode=SyncMode.FULL).records_fetched == 9
+
+
+def test_an_unreadable_file_is_a_clear_error_and_loaded_data_stays(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "a.csv").write_text("ID,AT,AMOUNT,EMAIL\na,2024-01-01,1,\n")
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+    connector = get_registry().create(file_config(exports))
+    assert run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL).success
+    state = storage.state(connector.config.effective_connector_id)
+
+    (exports / "b.parquet").write_bytes(b"this is not parquet at all")
+    again = get_registry().create(file_config(exports))
+    result = run_sync(again, storage, warehouse, mode=SyncMode.INCREMENTAL)
+    assert not result.success
+    assert result.error is not None
+    assert result.error.startswith("SchemaError: cannot read b.parquet as parquet")
+    assert storage.state(connector.config.effective_connector_id) == state
+    assert warehouse.read_conversions("acme").column("transaction_id").to_pylist() == ["a"]
