@@ -41,7 +41,8 @@ class SecretStore(Protocol):
         """Remove ``name`` (no error when absent)."""
 
 
-def _parse(reference: str, text: str) -> dict[str, str]:
+def parse_secret(reference: str, text: str) -> dict[str, str]:
+    """A secret's text as a dict of credentials; raise naming the reference otherwise."""
     try:
         values = json.loads(text)
     except json.JSONDecodeError:
@@ -66,7 +67,7 @@ class EnvSecretStore:
             raise ConfigurationError(
                 f"secret 'env:{name}'", [f"environment variable {name} is not set"]
             )
-        return _parse(f"env:{name}", text)
+        return parse_secret(f"env:{name}", text)
 
     def write(self, name: str, values: dict[str, str]) -> str:
         """Environment secrets are set outside the program."""
@@ -99,7 +100,7 @@ class FileSecretStore:
         path = self._path(name)
         if not path.exists():
             raise ConfigurationError(f"secret 'file:{name}'", [f"{path} does not exist"])
-        return _parse(f"file:{name}", path.read_text())
+        return parse_secret(f"file:{name}", path.read_text())
 
     def write(self, name: str, values: dict[str, str]) -> str:
         """Write atomically with mode 0600; returns ``file:name``."""
@@ -122,8 +123,22 @@ class FileSecretStore:
 
 
 def default_stores() -> dict[str, SecretStore]:
-    """The stores known by scheme, rooted at ``$GROWTHNAV_HOME``."""
-    return {"env": EnvSecretStore(), "file": FileSecretStore()}
+    """The stores known by scheme.
+
+    env and file (rooted at ``$GROWTHNAV_HOME``) always; gsm when ``GROWTHNAV_GCP_PROJECT``
+    names a project (``GROWTHNAV_SECRET_MANAGER_ENDPOINT`` points it at an emulator).
+    """
+    stores: dict[str, SecretStore] = {"env": EnvSecretStore(), "file": FileSecretStore()}
+    project = os.environ.get("GROWTHNAV_GCP_PROJECT")
+    if project:
+        from google.auth.credentials import AnonymousCredentials
+        from growthnav.connectors.google_secrets import GoogleSecretStore
+
+        endpoint = os.environ.get("GROWTHNAV_SECRET_MANAGER_ENDPOINT")
+        # An endpoint override is a local emulator, which takes no Google credentials.
+        credentials = AnonymousCredentials() if endpoint else None  # type: ignore[no-untyped-call]
+        stores["gsm"] = GoogleSecretStore(project, endpoint=endpoint, credentials=credentials)
+    return stores
 
 
 def split_reference(reference: str) -> tuple[str, str]:
