@@ -303,11 +303,13 @@ class BatchNormalizer:
         if table.num_rows > _CHUNK_ROWS:
             # DuckDB scans an Arrow table in parallel by chunk: give both cores work.
             table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
-        sql = self._queries.get(table.schema)
-        if sql is None:
-            sql = self._queries[table.schema] = self._sql(table.schema, self._inputs(table.schema))
         with self._connection() as connection:
-            connection.register("src", table)
+            prepared = self._preparse(table, connection)
+            sql = self._queries.get(prepared.schema)
+            if sql is None:
+                sql = self._sql(prepared.schema, self._inputs(prepared.schema))
+                self._queries[prepared.schema] = sql
+            connection.register("src", prepared)
             try:
                 result = arrow_result(connection, sql)
             finally:
@@ -315,6 +317,66 @@ class BatchNormalizer:
         return result, table, self.field_map.absent_columns(names)
 
     # -- query building ------------------------------------------------------------------
+
+    def _preparse_targets(self, schema: pa.Schema) -> dict[str, SourceColumn]:
+        """Targets parsed once per distinct value: amounts, emails and phones repeat a lot."""
+        out = {}
+        for target in ("value", "email", "phone"):
+            present = [c for c in self.field_map.targets.get(target, ()) if c.name in schema.names]
+            if len(present) == 1 and _is_plain_text(schema.field(present[0].name).type):
+                out[target] = present[0]
+        return out
+
+    def _preparse(self, table: pa.Table, connection: duckdb.DuckDBPyConnection) -> pa.Table:
+        """Add ``__gn_*`` columns: each distinct amount, email, phone parsed once, then spread.
+
+        The rules are the same SQL (and phone library) the query would run per row.
+        """
+        for target, column in self._preparse_targets(table.schema).items():
+            cleaned = _clean_text(table.column(column.name)).combine_chunks()
+            encoded: Any = pc.dictionary_encode(cleaned)
+            parsed = self._parse_distinct(connection, target, column, encoded.dictionary)
+            for name, values in parsed.items():
+                table = table.append_column(name, pc.take(values, encoded.indices))
+        return table
+
+    def _parse_distinct(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        target: str,
+        column: SourceColumn,
+        distinct: pa.Array[Any],
+    ) -> dict[str, pa.Array[Any]]:
+        connection.register("distinct_values", pa.table({"x": distinct}))
+        try:
+            if target == "value":
+                stages = money_sql("x", alias="m", cents=column.cents).stages
+                sql = "SELECT x FROM distinct_values"
+                for stage in stages:
+                    columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
+                    sql = f"SELECT *, {columns} FROM ({sql})"
+                result = arrow_result(
+                    connection, f"SELECT m_value, m_currency, m_error FROM ({sql})"
+                )
+                return {
+                    "__gn_value": result.column("m_value").combine_chunks(),
+                    "__gn_value_currency": result.column("m_currency").combine_chunks(),
+                    "__gn_value_error": result.column("m_error").combine_chunks(),
+                }
+            if target == "email":
+                result = arrow_result(
+                    connection, f"SELECT {email_sql('x')} AS v FROM distinct_values"
+                )
+                return {"__gn_email": result.column("v").combine_chunks()}
+            sql = "SELECT x FROM distinct_values"
+            for stage in phone_fast_sql("x", self.phone_region, alias="fast"):
+                columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
+                sql = f"SELECT *, {columns} FROM ({sql})"
+            fast = arrow_result(connection, f"SELECT fast FROM ({sql})").column("fast")
+            phone, _ = self._phones.complete(distinct, fast.combine_chunks())
+            return {"__gn_phone": phone}
+        finally:
+            connection.unregister("distinct_values")
 
     def _passthrough(self, schema: pa.Schema) -> dict[str, str]:
         """Text targets fed by one text column: cleaned in Arrow, never sent through DuckDB.
@@ -378,9 +440,10 @@ class BatchNormalizer:
             if items:
                 stages[1].update(self._pick(target, items))
 
+        preparsed = set(schema.names)
         values = inputs.get("value", [])
         value_parts = []
-        for item in values:
+        for item in values if "__gn_value" not in preparsed else []:
             chosen = f"mt_{item.position}"
             if _is_text(item.data_type):
                 stages[1][chosen] = self._chosen(values, item)
@@ -390,7 +453,11 @@ class BatchNormalizer:
             else:
                 stages[4].update(self._numeric_money(item))
             value_parts.append(item.position)
-        if values:
+        if "__gn_value" in preparsed:
+            stages[0]["v_value"] = "__gn_value"
+            stages[0]["e_value"] = "__gn_value_error"
+            stages[0]["v_stated_currency"] = "__gn_value_currency"
+        elif values:
             stages[5]["v_value"] = self._by_pick("value", value_parts, "m_{}_value")
             stages[5]["e_value"] = self._by_pick("value", value_parts, "m_{}_error")
             stages[5]["v_stated_currency"] = self._by_pick("value", value_parts, "m_{}_currency")
@@ -402,9 +469,15 @@ class BatchNormalizer:
         stages[2]["v_timestamp"], stages[3]["e_timestamp"] = self._timestamp_sql(stamps)
 
         if inputs.get("email"):
-            stages[2]["v_email"] = email_sql("raw_email")
+            if "__gn_email" in preparsed:
+                stages[0]["v_email"] = "__gn_email"
+            else:
+                stages[2]["v_email"] = email_sql("raw_email")
             stages[3]["w_email"] = "raw_email IS NOT NULL AND v_email IS NULL"
-        if inputs.get("phone"):
+        if "__gn_phone" in preparsed:
+            stages[0]["v_phone"] = "__gn_phone"
+            stages[3]["w_phone"] = "raw_phone IS NOT NULL AND v_phone IS NULL"
+        elif inputs.get("phone"):
             for index, stage in enumerate(
                 phone_fast_sql("raw_phone", self.phone_region, alias="phone_fast")
             ):
@@ -431,7 +504,7 @@ class BatchNormalizer:
             )
         reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for r, c in conditions) + " END"
 
-        final = [f"{reason} AS reason", *self._final_columns(inputs)]
+        final = [f"{reason} AS reason", *self._final_columns(inputs, preparsed)]
         message = self._message_sql(inputs)
         blanked = [f"{expr} AS {alias}" for alias, expr in stages[0].items()]
         # Only the aliases travel through the stages, so no source column name can collide
@@ -453,7 +526,7 @@ class BatchNormalizer:
             f"FROM ({sql})"
         )
 
-    def _final_columns(self, inputs: dict[str, list[_Input]]) -> list[str]:
+    def _final_columns(self, inputs: dict[str, list[_Input]], preparsed: set[str]) -> list[str]:
         columns = []
         for name in ("timestamp", "value", "currency"):
             for key in ("raw", "col"):
@@ -483,7 +556,9 @@ class BatchNormalizer:
         ]
         if inputs.get("email"):
             columns += ["v_email AS email", "w_email"]
-        if inputs.get("phone"):
+        if inputs.get("phone") and "__gn_phone" in preparsed:
+            columns += ["v_phone AS phone", "w_phone"]
+        elif inputs.get("phone"):
             columns += [
                 "phone_fast",
                 "CASE WHEN phone_fast IS NULL THEN raw_phone END AS phone_raw",
@@ -608,6 +683,7 @@ class BatchNormalizer:
         warnings: Counter[str] = Counter()
         for reason, flag in (
             (WarningReason.BAD_EMAIL, "w_email"),
+            (WarningReason.BAD_PHONE, "w_phone"),
             (WarningReason.BAD_QUANTITY, "w_quantity"),
         ):
             if flag in names:
