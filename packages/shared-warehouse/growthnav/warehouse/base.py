@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+#: The keys that make a replayed batch a no-op.
+CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
+REJECT_KEY = ("connector_id", "reject_key")
 
 _CUSTOMER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
@@ -63,3 +68,25 @@ class Warehouse(Protocol):
 
     def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's rejected records (optionally one connector's)."""
+
+
+def require_keys(batch: pa.Table, key: tuple[str, ...]) -> None:
+    """Raise naming the count when rows lack part of their warehouse key."""
+    for name in key:
+        nulls = batch.column(name).null_count
+        if nulls:
+            raise ValueError(
+                f"{nulls} rows have no {name}; every row loaded into the warehouse needs "
+                f"its key ({', '.join(key)}): normalize with a connector_id"
+            )
+
+
+def last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Keep the last row of each key (a record changed twice within one batch)."""
+    columns: list[Any] = [batch.column(k).cast(pa.string()) for k in key]
+    joined = pc.binary_join_element_wise(*columns, "\x1f")
+    if pc.count_distinct(joined, mode="all").as_py() == batch.num_rows:
+        return batch
+    indexed = pa.table({"k": joined, "i": pa.array(range(batch.num_rows), pa.int64())})
+    last = indexed.group_by("k").aggregate([("i", "max")]).column("i_max")
+    return batch.take(pc.take(last, pc.sort_indices(last)))

@@ -14,13 +14,17 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
-from growthnav.warehouse.base import LoadCounts, check_customer_id
+from growthnav.warehouse.base import (
+    CONVERSION_KEY,
+    REJECT_KEY,
+    LoadCounts,
+    check_customer_id,
+    last_per_key,
+    require_keys,
+)
 
-CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
-REJECT_KEY = ("connector_id", "reject_key")
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
@@ -94,8 +98,8 @@ class DuckDBWarehouse:
         """Merge conversions by key: insert new rows, update changed ones, count the rest."""
         if conversions.num_rows == 0:
             return LoadCounts()
-        _require(conversions, CONVERSION_KEY)
-        batch = _last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
+        require_keys(conversions, CONVERSION_KEY)
+        batch = last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
         actions = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
         inserted = actions.get("INSERT", 0)
         updated = actions.get("UPDATE", 0)
@@ -105,8 +109,8 @@ class DuckDBWarehouse:
         """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
         if rejects.num_rows == 0:
             return 0
-        _require(rejects, REJECT_KEY)
-        batch = _last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
+        require_keys(rejects, REJECT_KEY)
+        batch = last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
         actions = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
         return actions.get("INSERT", 0) + actions.get("UPDATE", 0)
 
@@ -174,24 +178,3 @@ class DuckDBWarehouse:
             return arrow_result(connection, sql, params)
         finally:
             connection.close()
-
-
-def _require(batch: pa.Table, key: tuple[str, ...]) -> None:
-    for name in key:
-        nulls = batch.column(name).null_count
-        if nulls:
-            raise ValueError(
-                f"{nulls} rows have no {name}; every row loaded into the warehouse needs "
-                f"its key ({', '.join(key)}): normalize with a connector_id"
-            )
-
-
-def _last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
-    """Keep the last row of each key (a record changed twice within one batch)."""
-    columns: list[Any] = [batch.column(k).cast(pa.string()) for k in key]
-    joined = pc.binary_join_element_wise(*columns, "\x1f")
-    if pc.count_distinct(joined, mode="all").as_py() == batch.num_rows:
-        return batch
-    indexed = pa.table({"k": joined, "i": pa.array(range(batch.num_rows), pa.int64())})
-    last = indexed.group_by("k").aggregate([("i", "max")]).column("i_max")
-    return batch.take(pc.take(last, pc.sort_indices(last)))

@@ -1,0 +1,163 @@
+"""The production warehouse: BigQuery, one dataset per customer (``growthnav_{customer_id}``).
+
+Each batch is written to a staging table with a Parquet load job (never row-by-row streaming
+inserts) and merged by key in one statement, so a replayed batch changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from google.cloud import bigquery
+from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
+from growthnav.warehouse.base import (
+    CONVERSION_KEY,
+    REJECT_KEY,
+    LoadCounts,
+    check_customer_id,
+    last_per_key,
+    require_keys,
+)
+
+
+def dataset_id(customer_id: str) -> str:
+    """``growthnav_{customer_id}`` with '-' as '_' (BigQuery dataset ids allow no dashes)."""
+    return "growthnav_" + check_customer_id(customer_id).replace("-", "_")
+
+
+def _field(field: pa.Field[Any], key: tuple[str, ...]) -> bigquery.SchemaField:
+    kind = field.type
+    if pa.types.is_string(kind):
+        bq_type = "STRING"
+    elif pa.types.is_int64(kind):
+        bq_type = "INT64"
+    elif pa.types.is_decimal(kind):
+        bq_type = "NUMERIC"
+    elif pa.types.is_timestamp(kind):
+        bq_type = "TIMESTAMP"
+    else:  # pragma: no cover - the schemas hold only these
+        raise TypeError(f"no BigQuery type for Arrow type {kind}")
+    required = not field.nullable or field.name in key
+    return bigquery.SchemaField(field.name, bq_type, mode="REQUIRED" if required else "NULLABLE")
+
+
+class BigQueryWarehouse:
+    """Conversions and rejects in BigQuery, keyed like the DuckDB warehouse."""
+
+    def __init__(self, client: bigquery.Client, *, timeout: float = 60.0) -> None:
+        self.client = client
+        self.project = client.project
+        self.timeout = timeout
+        self._ready: set[str] = set()
+
+    def _table(self, customer_id: str, name: str) -> str:
+        return f"{self.project}.{dataset_id(customer_id)}.{name}"
+
+    def ensure_customer(self, customer_id: str) -> None:
+        """Create the dataset and its two tables when missing."""
+        if customer_id in self._ready:
+            return
+        self.client.create_dataset(
+            f"{self.project}.{dataset_id(customer_id)}", exists_ok=True, timeout=self.timeout
+        )
+        for name, schema, key in (
+            ("conversions", CONVERSION_SCHEMA, CONVERSION_KEY),
+            ("conversion_rejects", REJECT_SCHEMA, REJECT_KEY),
+        ):
+            table = bigquery.Table(
+                self._table(customer_id, name), schema=[_field(f, key) for f in schema]
+            )
+            self.client.create_table(table, exists_ok=True, timeout=self.timeout)
+        self._ready.add(customer_id)
+
+    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
+        """Load the batch into staging, then merge it by key; returns what changed."""
+        if conversions.num_rows == 0:
+            return LoadCounts()
+        require_keys(conversions, CONVERSION_KEY)
+        batch = last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
+        inserted, updated = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
+        return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
+
+    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
+        """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
+        if rejects.num_rows == 0:
+            return 0
+        require_keys(rejects, REJECT_KEY)
+        batch = last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
+        inserted, updated = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
+        return inserted + updated
+
+    def _merge(
+        self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
+    ) -> tuple[int, int]:
+        self.ensure_customer(customer_id)
+        target = self._table(customer_id, name)
+        staging = self._table(customer_id, f"_staging_{name}_{uuid.uuid4().hex[:12]}")
+        schema = self.client.get_table(target, timeout=self.timeout).schema
+        buffer = io.BytesIO()
+        pq.write_table(batch, buffer)
+        buffer.seek(0)
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET,
+            schema=schema,
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+        )
+        try:
+            self.client.load_table_from_file(
+                buffer, staging, job_config=config, timeout=self.timeout
+            ).result(timeout=self.timeout)
+            on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
+            values = [n for n in batch.schema.names if n not in key]
+            changed = " OR ".join(f"NOT (t.`{n}` IS NOT DISTINCT FROM s.`{n}`)" for n in values)
+            counts = next(
+                iter(
+                    self.client.query(
+                        f"SELECT COUNTIF(t.`{key[-1]}` IS NULL) AS inserted, "
+                        f"COUNTIF(t.`{key[-1]}` IS NOT NULL AND ({changed})) AS updated "
+                        f"FROM `{staging}` s LEFT JOIN `{target}` t ON {on}",
+                        timeout=self.timeout,
+                    ).result(timeout=self.timeout)
+                )
+            )
+            columns = ", ".join(f"`{n}`" for n in batch.schema.names)
+            sources = ", ".join(f"s.`{n}`" for n in batch.schema.names)
+            updates = ", ".join(f"`{n}` = s.`{n}`" for n in values)
+            self.client.query(
+                f"MERGE `{target}` t USING `{staging}` s ON {on} "
+                f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {updates} "
+                f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({sources})",
+                timeout=self.timeout,
+            ).result(timeout=self.timeout)
+            return int(counts["inserted"]), int(counts["updated"])
+        finally:
+            self.client.delete_table(staging, not_found_ok=True, timeout=self.timeout)
+
+    def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's conversions (optionally one connector's), ordered by key."""
+        return self._read(customer_id, "conversions", connector_id, CONVERSION_KEY)
+
+    def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's rejects (optionally one connector's), ordered by key."""
+        return self._read(customer_id, "conversion_rejects", connector_id, REJECT_KEY)
+
+    def _read(
+        self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]
+    ) -> pa.Table:
+        self.ensure_customer(customer_id)
+        where, params = "", []
+        if connector_id is not None:
+            where = "WHERE connector_id = @connector_id"
+            params = [bigquery.ScalarQueryParameter("connector_id", "STRING", connector_id)]
+        order = ", ".join(f"`{k}`" for k in key)
+        job = self.client.query(
+            f"SELECT * FROM `{self._table(customer_id, name)}` {where} ORDER BY {order}",
+            job_config=bigquery.QueryJobConfig(query_parameters=params),
+            timeout=self.timeout,
+        )
+        table: pa.Table = job.result(timeout=self.timeout).to_arrow(create_bqstorage_client=False)
+        return table
