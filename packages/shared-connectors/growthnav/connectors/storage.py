@@ -11,7 +11,7 @@ import builtins
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -153,7 +153,8 @@ class ConnectorStorage:
         reference, and ``config`` is updated to match.
         """
         with self._connect() as connection:
-            connector_id = config.connector_id or self._new_id(connection, config)
+            taken = {row[0] for row in connection.execute("SELECT connector_id FROM connectors")}
+            connector_id = config.connector_id or readable_id(config, taken)
             if connection.execute(
                 "SELECT 1 FROM connectors WHERE connector_id = ?", (connector_id,)
             ).fetchone():
@@ -161,7 +162,7 @@ class ConnectorStorage:
                     f"connector {connector_id!r} is already saved; use update() to change it"
                 )
             config.connector_id = connector_id
-            self._move_credentials(config)
+            move_credentials(config, self.secrets)
             now = _now()
             connection.execute(
                 "INSERT INTO connectors (connector_id, customer_id, connector_type, name, "
@@ -177,7 +178,7 @@ class ConnectorStorage:
         """Replace a saved config (matched by ``connector_id``)."""
         if not config.connector_id:
             raise ValueError("config has no connector_id: save() it first")
-        self._move_credentials(config)
+        move_credentials(config, self.secrets)
         with self._connect() as connection:
             changed = connection.execute(
                 "UPDATE connectors SET connector_id = ?, customer_id = ?, connector_type = ?, "
@@ -196,7 +197,7 @@ class ConnectorStorage:
             row = connection.execute(
                 "SELECT * FROM connectors WHERE connector_id = ?", (connector_id,)
             ).fetchone()
-        return None if row is None else self._config(row)
+        return None if row is None else config_from_values(row)
 
     def list(self, customer_id: str | None = None) -> list[ConnectorConfig]:
         """Saved configs, all or one customer's, by id."""
@@ -208,7 +209,7 @@ class ConnectorStorage:
                     "SELECT * FROM connectors WHERE customer_id = ? ORDER BY connector_id",
                     (customer_id,),
                 )
-            return [self._config(row) for row in rows.fetchall()]
+            return [config_from_values(row) for row in rows.fetchall()]
 
     def delete(self, connector_id: str) -> bool:
         """Remove a config, its state, runs and stored secret; False when it was not saved."""
@@ -260,6 +261,12 @@ class ConnectorStorage:
                 "UPDATE connectors SET last_sync_cursor = ?, updated_at = ? WHERE connector_id = ?",
                 (cursor, _now(), connector_id),
             )
+
+    @staticmethod
+    def _row(config: ConnectorConfig) -> tuple[Any, ...]:
+        values = config_values(config)
+        values["is_active"] = int(values["is_active"])
+        return tuple(values.values())
 
     def source_schema(self, connector_id: str) -> dict[str, str] | None:
         """The source's columns as of the last successful sync, or None."""
@@ -327,89 +334,101 @@ class ConnectorStorage:
                 "SELECT * FROM sync_runs WHERE connector_id = ? ORDER BY run_id DESC LIMIT ?",
                 (connector_id, limit),
             ).fetchall()
-        return [
-            SyncRun(
-                connector_id=row["connector_id"],
-                started_at=datetime.fromisoformat(row["started_at"]),
-                finished_at=datetime.fromisoformat(row["finished_at"])
-                if row["finished_at"]
-                else None,
-                mode=SyncMode(row["mode"]),
-                success=bool(row["success"]),
-                records_fetched=row["records_fetched"],
-                records_loaded=row["records_loaded"],
-                records_unchanged=row["records_unchanged"],
-                records_rejected=json.loads(row["records_rejected"]),
-                cursor_before=row["cursor_before"],
-                cursor_after=row["cursor_after"],
-                schema_drift=json.loads(row["schema_drift"]),
-                error=row["error"],
-                run_id=row["run_id"],
-            )
-            for row in rows
-        ]
+        return [run_from_values(row) for row in rows]
 
-    # -- rows ------------------------------------------------------------------------------
 
-    def _new_id(self, connection: sqlite3.Connection, config: ConnectorConfig) -> str:
-        base = _slug(f"{config.connector_type.value} {config.name}")
-        taken = {
-            row[0]
-            for row in connection.execute(
-                "SELECT connector_id FROM connectors WHERE connector_id = ? OR connector_id LIKE ?",
-                (base, f"{base}-%"),
-            )
-        }
-        candidate, n = base, 1
-        while candidate in taken:
-            n += 1
-            candidate = f"{base}-{n}"
-        return candidate
+# -- rows shared by the storage backends -------------------------------------------------------
 
-    def _move_credentials(self, config: ConnectorConfig) -> None:
-        if not config.credentials:
-            return
-        assert config.connector_id is not None
-        name = secret_name(config.customer_id, config.connector_id)
-        values = {k: str(v) for k, v in config.credentials.items()}
-        config.credentials_secret_path = self.secrets.write(name, values)
-        config.credentials = {}
 
-    @staticmethod
-    def _row(config: ConnectorConfig) -> tuple[Any, ...]:
-        return (
-            config.connector_id,
-            config.customer_id,
-            config.connector_type.value,
-            config.name,
-            json.dumps(config.connection_params, sort_keys=True, default=str),
-            json.dumps(config.field_overrides),
-            config.sync_mode.value,
-            config.sync_schedule.value,
-            config.last_sync.isoformat() if config.last_sync else None,
-            config.last_sync_cursor,
-            config.credentials_secret_path,
-            int(config.is_active),
-            config.error_message,
-            json.dumps({name: getattr(config, name) for name in _SETTINGS}),
-        )
+def readable_id(config: ConnectorConfig, taken: set[str]) -> str:
+    """``{type}-{name}`` as a slug, with ``-2``, ``-3``... when the registry already has it."""
+    base = _slug(f"{config.connector_type.value} {config.name}")
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
-    @staticmethod
-    def _config(row: sqlite3.Row) -> ConnectorConfig:
-        settings = json.loads(row["settings"])
-        return ConnectorConfig(
-            connector_type=ConnectorType(row["connector_type"]),
-            customer_id=row["customer_id"],
-            name=row["name"],
-            credentials_secret_path=row["credentials_secret_path"],
-            connection_params=json.loads(row["connection_params"]),
-            field_overrides=json.loads(row["field_overrides"]),
-            sync_mode=SyncMode(row["sync_mode"]),
-            sync_schedule=SyncSchedule(row["sync_schedule"]),
-            last_sync=datetime.fromisoformat(row["last_sync"]) if row["last_sync"] else None,
-            last_sync_cursor=row["last_sync_cursor"],
-            is_active=bool(row["is_active"]),
-            error_message=row["error_message"],
-            connector_id=row["connector_id"],
-            **{k: v for k, v in settings.items() if k in _SETTINGS},
-        )
+
+def move_credentials(config: ConnectorConfig, secrets: SecretStore) -> None:
+    """Put inline credentials in the secret store; the config keeps only the reference."""
+    if not config.credentials:
+        return
+    assert config.connector_id is not None
+    name = secret_name(config.customer_id, config.connector_id)
+    values = {k: str(v) for k, v in config.credentials.items()}
+    config.credentials_secret_path = secrets.write(name, values)
+    config.credentials = {}
+
+
+def config_values(config: ConnectorConfig) -> dict[str, Any]:
+    """A config as stored: JSON text for the mappings, no credential values."""
+    return {
+        "connector_id": config.connector_id,
+        "customer_id": config.customer_id,
+        "connector_type": config.connector_type.value,
+        "name": config.name,
+        "connection_params": json.dumps(config.connection_params, sort_keys=True, default=str),
+        "field_overrides": json.dumps(config.field_overrides),
+        "sync_mode": config.sync_mode.value,
+        "sync_schedule": config.sync_schedule.value,
+        "last_sync": config.last_sync.isoformat() if config.last_sync else None,
+        "last_sync_cursor": config.last_sync_cursor,
+        "credentials_secret_path": config.credentials_secret_path,
+        "is_active": config.is_active,
+        "error_message": config.error_message,
+        "settings": json.dumps({name: getattr(config, name) for name in _SETTINGS}),
+    }
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else (value or {})
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def config_from_values(row: Mapping[str, Any]) -> ConnectorConfig:
+    """A stored row back as a config."""
+    settings = _json(row["settings"])
+    return ConnectorConfig(
+        connector_type=ConnectorType(row["connector_type"]),
+        customer_id=row["customer_id"],
+        name=row["name"],
+        credentials_secret_path=row["credentials_secret_path"],
+        connection_params=_json(row["connection_params"]),
+        field_overrides=_json(row["field_overrides"]),
+        sync_mode=SyncMode(row["sync_mode"]),
+        sync_schedule=SyncSchedule(row["sync_schedule"]),
+        last_sync=_moment(row["last_sync"]),
+        last_sync_cursor=row["last_sync_cursor"],
+        is_active=bool(row["is_active"]),
+        error_message=row["error_message"],
+        connector_id=row["connector_id"],
+        **{k: v for k, v in settings.items() if k in _SETTINGS},
+    )
+
+
+def run_from_values(row: Mapping[str, Any]) -> SyncRun:
+    """A stored sync-run row back as a SyncRun."""
+    started = _moment(row["started_at"])
+    assert started is not None
+    return SyncRun(
+        connector_id=row["connector_id"],
+        started_at=started,
+        finished_at=_moment(row["finished_at"]),
+        mode=SyncMode(row["mode"]),
+        success=bool(row["success"]),
+        records_fetched=row["records_fetched"],
+        records_loaded=row["records_loaded"],
+        records_unchanged=row["records_unchanged"],
+        records_rejected=_json(row["records_rejected"]),
+        cursor_before=row["cursor_before"],
+        cursor_after=row["cursor_after"],
+        schema_drift=_json(row["schema_drift"]),
+        error=row["error"],
+        run_id=row["run_id"],
+    )

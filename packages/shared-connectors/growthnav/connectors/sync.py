@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from growthnav.connectors.base import BaseConnector
 from growthnav.connectors.config import SyncMode, SyncResult
 from growthnav.connectors.exceptions import redact
 from growthnav.connectors.schema_drift import check_mapped_columns, compare
 from growthnav.connectors.sinks import WarehouseSink
-from growthnav.connectors.storage import ConnectorStorage, SyncRun
+from growthnav.connectors.storage import SyncRun, SyncState
 from growthnav.warehouse import Warehouse
+
+
+class SyncStateStore(Protocol):
+    """What a sync needs from connector storage (SQLite or BigQuery)."""
+
+    def state(self, connector_id: str) -> SyncState | None:
+        """Where the next incremental sync resumes."""
+
+    def checkpoint(
+        self, connector_id: str, cursor: str | None, tiebreak: str | None = None
+    ) -> None:
+        """Record the high-watermark the warehouse holds."""
+
+    def record_run(self, run: SyncRun) -> int:
+        """Append a run to the history."""
+
+    def source_schema(self, connector_id: str) -> dict[str, str] | None:
+        """The source's columns at the last successful sync."""
+
+    def save_source_schema(self, connector_id: str, columns: dict[str, str]) -> None:
+        """Remember the source's columns."""
 
 
 def run_sync(
     connector: BaseConnector,
-    storage: ConnectorStorage,
+    storage: SyncStateStore,
     warehouse: Warehouse,
     *,
     mode: SyncMode | None = None,
