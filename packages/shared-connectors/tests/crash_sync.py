@@ -67,6 +67,7 @@ def sync(home: Path, database: Path, kill_at: int = 0) -> Any:
     """One incremental sync of the SQLite source into ``home``."""
     STEPS.update(count=0, kill_at=kill_at)
     registry = get_registry()
+    previous = registry.get(ConnectorType.FILE)
     registry.register(ConnectorType.FILE, OrderedSQLiteConnector)
     try:
         config = ConnectorConfig(
@@ -85,7 +86,10 @@ def sync(home: Path, database: Path, kill_at: int = 0) -> Any:
         finally:
             connector.close()
     finally:
-        registry.unregister(ConnectorType.FILE)
+        if previous is None:
+            registry.unregister(ConnectorType.FILE)
+        else:
+            registry.register(ConnectorType.FILE, previous)
 
 
 if __name__ == "__main__":

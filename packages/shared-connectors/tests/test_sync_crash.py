@@ -60,3 +60,13 @@ def test_resync_after_kill_loses_and_doubles_nothing(tmp_path: Path, kill_at: in
     [latest, *_] = storage.runs(result.connector_id)
     assert latest.success
     assert latest.cursor_after == state.cursor
+
+
+def test_the_crash_harness_leaves_the_registry_as_it_found_it(tmp_path: Path) -> None:
+    from growthnav.connectors import ConnectorType, get_registry
+
+    before = get_registry().get(ConnectorType.FILE)
+    database = tmp_path / "pos.sqlite"
+    make_database(database, 10)
+    assert sync(tmp_path / "home", database).success
+    assert get_registry().get(ConnectorType.FILE) is before
