@@ -93,3 +93,24 @@ def test_a_file_sync_lands_in_bigquery(warehouse: BigQueryWarehouse, tmp_path: P
     assert warehouse.read_conversions("acme-burgers", "orders-csv").column(
         "transaction_id"
     ).to_pylist() == ["x1"]
+
+
+def test_the_warehouse_is_chosen_by_configuration(bqemulator_url: str, tmp_path: Path) -> None:
+    from growthnav.warehouse import DuckDBWarehouse, warehouse_from_environment
+
+    local = warehouse_from_environment({"GROWTHNAV_HOME": str(tmp_path)})
+    assert isinstance(local, DuckDBWarehouse)
+    assert local.path == tmp_path / "warehouse.duckdb"
+    production = warehouse_from_environment(
+        {
+            "GROWTHNAV_WAREHOUSE": "BigQuery",
+            "GROWTHNAV_GCP_PROJECT": "test",
+            "GROWTHNAV_BIGQUERY_ENDPOINT": bqemulator_url,
+        }
+    )
+    assert isinstance(production, BigQueryWarehouse)
+    production.ensure_customer("config-check")
+    with pytest.raises(ValueError, match="GROWTHNAV_GCP_PROJECT is not set"):
+        warehouse_from_environment({"GROWTHNAV_WAREHOUSE": "bigquery"})
+    with pytest.raises(ValueError, match="'snowflake' is not a warehouse"):
+        warehouse_from_environment({"GROWTHNAV_WAREHOUSE": "snowflake"})

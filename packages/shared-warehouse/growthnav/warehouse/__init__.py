@@ -1,5 +1,6 @@
 """GrowthNav warehouse: where conversions and rejects land (DuckDB by default)."""
 
+from growthnav.warehouse.backends import warehouse_from_environment
 from growthnav.warehouse.base import LoadCounts, Warehouse, check_customer_id
 from growthnav.warehouse.bigquery_warehouse import BigQueryWarehouse, dataset_id
 from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse, growthnav_home
@@ -12,4 +13,5 @@ __all__ = [
     "check_customer_id",
     "dataset_id",
     "growthnav_home",
+    "warehouse_from_environment",
 ]

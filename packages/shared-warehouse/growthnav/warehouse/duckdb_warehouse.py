@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,10 @@ from growthnav.warehouse.base import (
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
-def growthnav_home() -> Path:
+def growthnav_home(environ: Mapping[str, str] | None = None) -> Path:
     """``$GROWTHNAV_HOME``, default ``~/.growthnav``."""
-    return Path(os.environ.get("GROWTHNAV_HOME", Path.home() / ".growthnav")).expanduser()
+    env = os.environ if environ is None else environ
+    return Path(env.get("GROWTHNAV_HOME", str(Path.home() / ".growthnav"))).expanduser()
 
 
 def _sql_type(data_type: pa.DataType) -> str:
