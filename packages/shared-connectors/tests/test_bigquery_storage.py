@@ -1,8 +1,8 @@
-"""The BigQuery registry against bqemulator: the same behaviour as the SQLite one."""
+"""The BigQuery registry driving a sync (test_storage.py runs its behaviour on both backends)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ from growthnav.connectors import (
     ConnectorType,
     FileSecretStore,
     SyncMode,
-    SyncRun,
     get_registry,
     run_sync,
 )
@@ -31,7 +30,7 @@ def storage(
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options=ClientOptions(api_endpoint=bqemulator_url),
     )
-    dataset = "growthnav_registry_" + request.node.name.split("[")[0][-20:].replace("-", "_")
+    dataset = f"growthnav_registry_{uuid.uuid4().hex[:10]}"
     return BigQueryConnectorStorage(
         client, secrets=FileSecretStore(tmp_path / "secrets"), dataset=dataset, timeout=30
     )
@@ -50,65 +49,6 @@ def config(**overrides: object) -> ConnectorConfig:
     }
     values.update(overrides)
     return ConnectorConfig(**values)  # type: ignore[arg-type]
-
-
-def test_configs_round_trip_with_ids_and_without_secret_values(
-    storage: BigQueryConnectorStorage, tmp_path: Path
-) -> None:
-    first, second = storage.save(config()), storage.save(config())
-    assert (first, second) == ("file-pos-exports", "file-pos-exports-2")
-    other = storage.save(config(customer_id="other", name="B"))
-    loaded = storage.get(first)
-    assert loaded is not None
-    assert loaded.connection_params == {"path": "/data/*.csv", "delimiter": ";"}
-    assert loaded.field_overrides == {"ID": "transaction_id", "AT": "timestamp"}
-    assert (loaded.lookback_seconds, loaded.timezone) == (120, "America/Denver")
-    assert loaded.credentials == {}
-    assert loaded.credentials_secret_path == f"file:growthnav-acme-connector-{first}"
-    assert [c.connector_id for c in storage.list("acme")] == [first, second]
-    assert {c.connector_id for c in storage.list()} == {first, second, other}
-    loaded.sync_mode = SyncMode.FULL
-    loaded.is_active = False
-    storage.update(loaded)
-    again = storage.get(first)
-    assert again is not None
-    assert (again.sync_mode, again.is_active) == (SyncMode.FULL, False)
-    assert storage.delete(first) is True
-    assert storage.get(first) is None
-    assert storage.delete(first) is False
-
-
-def test_state_runs_and_schemas(storage: BigQueryConnectorStorage) -> None:
-    connector_id = storage.save(config(credentials={}))
-    assert storage.state(connector_id) is None
-    storage.checkpoint(connector_id, "2024-01-01T00:00:00+00:00")
-    storage.checkpoint(connector_id, "2024-01-02T00:00:00+00:00", "P9")
-    state = storage.state(connector_id)
-    assert state is not None
-    assert (state.cursor, state.tiebreak) == (
-        "2024-01-02T00:00:00+00:00",
-        "P9",
-    )
-    started = datetime(2024, 1, 3, tzinfo=UTC)
-    storage.record_run(SyncRun(connector_id, started, SyncMode.FULL, success=False, error="boom"))
-    storage.record_run(
-        SyncRun(
-            connector_id,
-            started,
-            SyncMode.FULL,
-            success=True,
-            finished_at=started,
-            records_fetched=3,
-            records_rejected={"bad_value": 1},
-        )
-    )
-    latest, failed = storage.runs(connector_id)
-    assert (latest.success, latest.records_rejected) == (True, {"bad_value": 1})
-    assert (failed.success, failed.error) == (False, "boom")
-    assert storage.source_schema(connector_id) is None
-    storage.save_source_schema(connector_id, {"ID": "VARCHAR"})
-    storage.save_source_schema(connector_id, {"ID": "VARCHAR", "AT": "VARCHAR"})
-    assert storage.source_schema(connector_id) == {"ID": "VARCHAR", "AT": "VARCHAR"}
 
 
 def test_run_sync_keeps_its_state_in_bigquery(

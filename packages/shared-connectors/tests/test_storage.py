@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import stat
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from growthnav.connectors import (
@@ -19,9 +21,24 @@ from growthnav.connectors import (
 from growthnav.connectors.secrets import read_secret
 
 
-@pytest.fixture
-def storage(tmp_path: Path) -> ConnectorStorage:
-    return ConnectorStorage(tmp_path / "registry.db", secrets=FileSecretStore(tmp_path / "secrets"))
+@pytest.fixture(params=["sqlite", "bigquery"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Each backend must behave the same: SQLite locally, BigQuery (bqemulator) in production."""
+    secrets = FileSecretStore(tmp_path / "secrets")
+    if request.param == "sqlite":
+        return ConnectorStorage(tmp_path / "registry.db", secrets=secrets)
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+    from growthnav.connectors.bigquery_storage import BigQueryConnectorStorage
+
+    client = bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options=ClientOptions(api_endpoint=request.getfixturevalue("bqemulator_url")),
+    )
+    dataset = f"growthnav_registry_{uuid.uuid4().hex[:10]}"
+    return BigQueryConnectorStorage(client, secrets=secrets, dataset=dataset, timeout=30)
 
 
 def config(**overrides: object) -> ConnectorConfig:
@@ -40,7 +57,7 @@ def config(**overrides: object) -> ConnectorConfig:
     return ConnectorConfig(**values)  # type: ignore[arg-type]
 
 
-def test_save_assigns_a_readable_deduplicated_id(storage: ConnectorStorage) -> None:
+def test_save_assigns_a_readable_deduplicated_id(storage: Any) -> None:
     assert storage.save(config()) == "snowflake-thanx-purchases"
     assert storage.save(config()) == "snowflake-thanx-purchases-2"
     assert storage.save(config(name="Thanx purchases!")) == "snowflake-thanx-purchases-3"
@@ -49,9 +66,7 @@ def test_save_assigns_a_readable_deduplicated_id(storage: ConnectorStorage) -> N
         storage.save(config(connector_id="my-own-id"))
 
 
-def test_saved_config_round_trips_without_credential_values(
-    storage: ConnectorStorage, tmp_path: Path
-) -> None:
+def test_saved_config_round_trips_without_credential_values(storage: Any, tmp_path: Path) -> None:
     original = config()
     connector_id = storage.save(original)
     assert original.credentials == {}
@@ -66,12 +81,13 @@ def test_saved_config_round_trips_without_credential_values(
     secret_file = tmp_path / "secrets" / f"growthnav-acme-connector-{connector_id}.json"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert json.loads(secret_file.read_text())["password"] == "pw-that-must-not-leak"
-    assert b"pw-that-must-not-leak" not in (tmp_path / "registry.db").read_bytes()
+    if isinstance(storage, ConnectorStorage):
+        assert b"pw-that-must-not-leak" not in (tmp_path / "registry.db").read_bytes()
     stores = {"file": FileSecretStore(tmp_path / "secrets")}
     assert read_secret(loaded.credentials_secret_path or "", stores)["user"] == "loader"
 
 
-def test_list_by_customer_update_and_delete(storage: ConnectorStorage, tmp_path: Path) -> None:
+def test_list_by_customer_update_and_delete(storage: Any, tmp_path: Path) -> None:
     a = storage.save(config())
     b = storage.save(config(customer_id="other", name="POS"))
     assert [c.connector_id for c in storage.list()] == sorted([a, b])
@@ -92,7 +108,7 @@ def test_list_by_customer_update_and_delete(storage: ConnectorStorage, tmp_path:
         storage.update(config(connector_id="missing"))
 
 
-def test_state_checkpoints_and_run_history(storage: ConnectorStorage) -> None:
+def test_state_checkpoints_and_run_history(storage: Any) -> None:
     connector_id = storage.save(config())
     assert storage.state(connector_id) is None
     storage.checkpoint(connector_id, "2024-01-01T00:00:00+00:00", "P1")
