@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 
 #: The keys that make a replayed batch a no-op.
 CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
@@ -90,3 +92,45 @@ def last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
     indexed = pa.table({"k": joined, "i": pa.array(range(batch.num_rows), pa.int64())})
     last = indexed.group_by("k").aggregate([("i", "max")]).column("i_max")
     return batch.take(pc.take(last, pc.sort_indices(last)))
+
+
+class KeyedWarehouse(ABC):
+    """The keyed-load rules both warehouses share; a backend supplies merge and read."""
+
+    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
+        """Merge conversions by key: insert new rows, update changed ones, count the rest."""
+        if conversions.num_rows == 0:
+            return LoadCounts()
+        require_keys(conversions, CONVERSION_KEY)
+        batch = last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
+        inserted, updated = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
+        return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
+
+    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
+        """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
+        if rejects.num_rows == 0:
+            return 0
+        require_keys(rejects, REJECT_KEY)
+        batch = last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
+        inserted, updated = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
+        return inserted + updated
+
+    def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's conversions (optionally one connector's), ordered by key."""
+        return self._read(customer_id, "conversions", connector_id, CONVERSION_KEY)
+
+    def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
+        """The customer's rejects (optionally one connector's), ordered by key."""
+        return self._read(customer_id, "conversion_rejects", connector_id, REJECT_KEY)
+
+    @abstractmethod
+    def _merge(
+        self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
+    ) -> tuple[int, int]:
+        """Merge a de-duplicated batch into table ``name``; returns (inserted, updated)."""
+
+    @abstractmethod
+    def _read(
+        self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]
+    ) -> pa.Table:
+        """Read table ``name`` ordered by ``key``."""

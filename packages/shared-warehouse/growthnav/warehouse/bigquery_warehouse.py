@@ -17,10 +17,8 @@ from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.warehouse.base import (
     CONVERSION_KEY,
     REJECT_KEY,
-    LoadCounts,
+    KeyedWarehouse,
     check_customer_id,
-    last_per_key,
-    require_keys,
 )
 
 
@@ -45,7 +43,7 @@ def _field(field: pa.Field[Any], key: tuple[str, ...]) -> bigquery.SchemaField:
     return bigquery.SchemaField(field.name, bq_type, mode="REQUIRED" if required else "NULLABLE")
 
 
-class BigQueryWarehouse:
+class BigQueryWarehouse(KeyedWarehouse):
     """Conversions and rejects in BigQuery, keyed like the DuckDB warehouse."""
 
     def __init__(self, client: bigquery.Client, *, timeout: float = 60.0) -> None:
@@ -73,24 +71,6 @@ class BigQueryWarehouse:
             )
             self.client.create_table(table, exists_ok=True, timeout=self.timeout)
         self._ready.add(customer_id)
-
-    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
-        """Load the batch into staging, then merge it by key; returns what changed."""
-        if conversions.num_rows == 0:
-            return LoadCounts()
-        require_keys(conversions, CONVERSION_KEY)
-        batch = last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
-        inserted, updated = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
-        return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
-
-    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
-        """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
-        if rejects.num_rows == 0:
-            return 0
-        require_keys(rejects, REJECT_KEY)
-        batch = last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
-        inserted, updated = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
-        return inserted + updated
 
     def _merge(
         self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
@@ -136,14 +116,6 @@ class BigQueryWarehouse:
             return int(counts["inserted"]), int(counts["updated"])
         finally:
             self.client.delete_table(staging, not_found_ok=True, timeout=self.timeout)
-
-    def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
-        """The customer's conversions (optionally one connector's), ordered by key."""
-        return self._read(customer_id, "conversions", connector_id, CONVERSION_KEY)
-
-    def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
-        """The customer's rejects (optionally one connector's), ordered by key."""
-        return self._read(customer_id, "conversion_rejects", connector_id, REJECT_KEY)
 
     def _read(
         self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]

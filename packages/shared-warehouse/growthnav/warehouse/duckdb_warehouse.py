@@ -20,10 +20,8 @@ from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.warehouse.base import (
     CONVERSION_KEY,
     REJECT_KEY,
-    LoadCounts,
+    KeyedWarehouse,
     check_customer_id,
-    last_per_key,
-    require_keys,
 )
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -57,7 +55,7 @@ def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)}, PRIMARY KEY ({keys}))"
 
 
-class DuckDBWarehouse:
+class DuckDBWarehouse(KeyedWarehouse):
     """Conversions in ``<customer_id>.conversions``, rejects in ``conversion_rejects``."""
 
     def __init__(
@@ -96,29 +94,9 @@ class DuckDBWarehouse:
             connection.close()
         self._ready.add(customer_id)
 
-    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
-        """Merge conversions by key: insert new rows, update changed ones, count the rest."""
-        if conversions.num_rows == 0:
-            return LoadCounts()
-        require_keys(conversions, CONVERSION_KEY)
-        batch = last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
-        actions = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
-        inserted = actions.get("INSERT", 0)
-        updated = actions.get("UPDATE", 0)
-        return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
-
-    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
-        """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
-        if rejects.num_rows == 0:
-            return 0
-        require_keys(rejects, REJECT_KEY)
-        batch = last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
-        actions = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
-        return actions.get("INSERT", 0) + actions.get("UPDATE", 0)
-
     def _merge(
         self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
-    ) -> dict[str, int]:
+    ) -> tuple[int, int]:
         self.ensure_customer(customer_id)
         table = self._table(customer_id, name)
         names = [n for n in batch.schema.names]
@@ -146,15 +124,8 @@ class DuckDBWarehouse:
         finally:
             connection.close()
         actions: list[Any] = returned.column(0).to_pylist()
-        return dict(Counter(str(action) for action in actions))
-
-    def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
-        """The customer's conversions (optionally one connector's), ordered by key."""
-        return self._read(customer_id, "conversions", connector_id, CONVERSION_KEY)
-
-    def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
-        """The customer's rejects (optionally one connector's), ordered by key."""
-        return self._read(customer_id, "conversion_rejects", connector_id, REJECT_KEY)
+        counts = Counter(str(action) for action in actions)
+        return counts["INSERT"], counts["UPDATE"]
 
     def _read(
         self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]
