@@ -39,6 +39,7 @@ from growthnav.conversions import (
     parse_timestamp,
 )
 from growthnav.conversions.batch import settings_problems
+from growthnav.conversions.records import records_to_arrow
 from growthnav.warehouse import LoadCounts
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,31 @@ class BaseConnector(ABC):
         if batch:
             yield batch
 
+    def sample(self, rows: int = 10_000) -> pa.Table:
+        """The first ``rows`` records as an Arrow table (for discovery; reads nothing else)."""
+        parts: list[pa.Table] = []
+        taken = 0
+        for batch in self.fetch_batches(batch_size=min(rows, self.config.batch_size)):
+            if isinstance(batch, pa.Table):
+                part = batch
+            elif isinstance(batch, pa.RecordBatch):
+                part = pa.Table.from_batches([batch])
+            else:
+                part = records_to_arrow(list(batch))
+            parts.append(part.slice(0, rows - taken))
+            taken += parts[-1].num_rows
+            if taken >= rows:
+                break
+        if not parts:
+            return pa.table({})
+        return pa.concat_tables(parts, promote_options="permissive")
+
     # -- normalization -----------------------------------------------------------------
+
+    @property
+    def conversion_kind(self) -> tuple[ConversionType, ConversionSource]:
+        """The type and source kind every conversion of this connector gets."""
+        return self.conversion_type, self.conversion_source or _SOURCE_BY_CATEGORY[self.category]
 
     @property
     def source_system(self) -> str:
@@ -182,11 +207,12 @@ class BaseConnector(ABC):
     def normalizer(self) -> Normalizer:
         """The normalizer for this connector's records (built once)."""
         if self._normalizer is None:
+            conversion_type, source = self.conversion_kind
             self._normalizer = Normalizer(
                 self.config.customer_id,
                 self.field_map,
-                conversion_type=self.conversion_type,
-                source=self.conversion_source or _SOURCE_BY_CATEGORY[self.category],
+                conversion_type=conversion_type,
+                source=source,
                 connector_id=self.config.effective_connector_id,
                 source_system=self.source_system,
                 timezone=self.config.timezone,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,21 @@ class DuckDBWarehouse(KeyedWarehouse):
         connection.execute("SET TimeZone = 'UTC'")
         return connection
 
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the warehouse file for one operation (closed afterwards)."""
+        connection = self._connect()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
     @staticmethod
-    def _table(customer_id: str, name: str) -> str:
+    def table_name(customer_id: str, name: str) -> str:
+        """The quoted name of a customer's table, e.g. ``"acme".conversions``."""
         return f'"{check_customer_id(customer_id)}".{name}'
+
+    _table = table_name
 
     def ensure_customer(self, customer_id: str) -> None:
         """Create the customer's schema and tables when missing."""

@@ -22,7 +22,12 @@ from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, Conn
 from growthnav.connectors.exceptions import SchemaError
 from growthnav.connectors.registry import get_registry
 from growthnav.connectors.spec import ConnectorSpec, NoCredentials, SpecModel
-from growthnav.conversions import REJECT_SCHEMA, records_to_arrow
+from growthnav.conversions import (
+    REJECT_SCHEMA,
+    ConversionSource,
+    ConversionType,
+    records_to_arrow,
+)
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.parsed import sql_literal
 from pydantic import Field
@@ -56,6 +61,13 @@ class FileParams(SpecModel):
     primary_key: str | None = Field(
         default=None, description="column that identifies a record (default: none)"
     )
+    source: ConversionSource = Field(
+        default=ConversionSource.OTHER,
+        description="what kind of system exported the file: pos, crm, olo, loyalty, ecommerce",
+    )
+    conversion_type: ConversionType = Field(
+        default=ConversionType.PURCHASE, description="purchase, lead, signup or custom"
+    )
 
 
 class FileConnector(BaseConnector):
@@ -74,6 +86,12 @@ class FileConnector(BaseConnector):
         self.cursor_field = params.cursor_field
         self._source_rejects: list[dict[str, Any]] = []
         self._read: dict[str, str] = {}
+
+    @property
+    def conversion_kind(self) -> tuple[ConversionType, ConversionSource]:
+        """What the export holds, as its connection params say."""
+        params: FileParams = self.settings.params
+        return params.conversion_type, params.source
 
     # -- files -----------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The ``growthnav`` command line."""

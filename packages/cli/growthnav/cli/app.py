@@ -1,0 +1,640 @@
+"""``growthnav``: connectors, sync, identity and the demo, from a terminal.
+
+Exit codes: 0 ok; 1 failed; 2 bad usage or bad input (the message names the problem and the
+fix); 3 partial (some connectors failed, or rejects above ``--max-reject-rate``).
+``--debug`` shows the traceback behind an error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+from growthnav.cli.due import run_due
+from growthnav.cli.home import Home
+from growthnav.connectors import (
+    ConfigurationError,
+    ConnectorConfig,
+    ConnectorType,
+    SyncMode,
+    SyncResult,
+    SyncSchedule,
+    get_registry,
+    run_sync,
+)
+from growthnav.connectors.discovery import SchemaDiscovery, source_signature
+from growthnav.connectors.identity import IdentityStore, resolve_customer
+from growthnav.conversions import FieldMapError, parse_timestamp
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+OK, FAILED, USAGE, PARTIAL = 0, 1, 2, 3
+
+app = typer.Typer(
+    help="GrowthNav Connectors: customer data from every system into one identity-resolved table.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+connectors_app = typer.Typer(help="Add, inspect, discover, sync and remove connectors.")
+identity_app = typer.Typer(help="Resolve and look up customer identities.")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(identity_app, name="identity")
+
+console = Console()
+errors = Console(stderr=True)
+_state = {"debug": False}
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn known failures into one clear line and an exit code (tracebacks with --debug)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (UsageError, ConfigurationError, FieldMapError, ValueError, FileNotFoundError) as exc:
+        if _state["debug"]:
+            raise
+        errors.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(USAGE) from None
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        errors.print(
+            f"[red]failed:[/red] {type(exc).__name__}: {exc} (run with --debug for details)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(FAILED) from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def _home() -> Home:
+    return Home.from_environment()
+
+
+def _config(home: Home, connector_id: str) -> ConnectorConfig:
+    config = home.storage.get(connector_id)
+    if config is None:
+        known = ", ".join(c.connector_id or "" for c in home.storage.list()) or "none saved yet"
+        raise UsageError(
+            f"no connector {connector_id!r} (known: {known}); see `growthnav connectors list`"
+        )
+    return config
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} {item!r} is not KEY=VALUE (e.g. {option} path=export.csv)")
+        out[key.strip()] = value
+    return out
+
+
+def _config_view(config: ConnectorConfig) -> dict[str, Any]:
+    return {
+        "connector_id": config.connector_id,
+        "customer_id": config.customer_id,
+        "type": config.connector_type.value,
+        "name": config.name,
+        "connection_params": config.connection_params,
+        "credentials_secret_path": config.credentials_secret_path,
+        "field_map": config.field_overrides,
+        "sync_mode": config.sync_mode.value,
+        "schedule": config.sync_schedule.value,
+        "timezone": config.timezone,
+        "active": config.is_active,
+        "last_sync": config.last_sync.isoformat() if config.last_sync else None,
+    }
+
+
+# -- connectors ------------------------------------------------------------------------
+
+
+def _spec_fields(cls: Any, group: str) -> list[str]:
+    """A spec group's fields, optional ones marked with '?'."""
+    if cls is None:
+        return []
+    return [f.name if f.required else f"{f.name}?" for f in cls.spec.fields() if f.group == group]
+
+
+@connectors_app.command("types")
+def types(as_json: JsonOption = False) -> None:
+    """Every connector type: category, availability, required credentials and params."""
+    registry = get_registry()
+    rows: list[dict[str, Any]] = []
+    for kind in ConnectorType:
+        cls = registry.get(kind)
+        rows.append(
+            {
+                "type": kind.value,
+                "available": cls is not None,
+                "category": cls.category.value if cls else None,
+                "credentials": _spec_fields(cls, "credentials"),
+                "params": _spec_fields(cls, "connection_params"),
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("type", "available", "category", "credentials", "params")
+    for r in rows:
+        table.add_row(
+            r["type"],
+            "yes" if r["available"] else "not yet",
+            r["category"] or "",
+            ", ".join(r["credentials"]),
+            ", ".join(r["params"]),
+        )
+    console.print(table)
+
+
+@connectors_app.command("add")
+def add(
+    customer: Annotated[str | None, typer.Option(help="Tenant id, e.g. acme-burgers.")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Connector type, e.g. file.")] = None,
+    name: Annotated[str | None, typer.Option(help="A name people recognise.")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="Connection param KEY=VALUE.")] = None,
+    secret: Annotated[
+        list[str] | None, typer.Option(help="Credential KEY=VALUE (moved to the secret store).")
+    ] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Field map COLUMN=TARGET.")
+    ] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from-file", help="YAML or JSON file with the same keys.")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA zone of naive timestamps.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="hourly, daily or weekly.")] = None,
+) -> None:
+    """Save a connector (validated before anything is stored) and print its id."""
+    with _errors():
+        spec: dict[str, Any] = {}
+        if from_file is not None:
+            loaded = yaml.safe_load(from_file.read_text(encoding="utf-8"))
+            if not isinstance(loaded, dict):
+                raise UsageError(f"{from_file} does not hold a mapping of connector settings")
+            spec.update(loaded)
+        spec.setdefault("customer_id", customer)
+        spec.setdefault("type", type_)
+        spec.setdefault("name", name)
+        params = {**spec.get("connection_params", {}), **_pairs(param or [], "--param")}
+        credentials = {**spec.get("credentials", {}), **_pairs(secret or [], "--secret")}
+        field_map = {**spec.get("field_map", {}), **_pairs(map_ or [], "--map")}
+        missing = [k for k in ("customer_id", "type", "name") if not spec.get(k)]
+        if missing:
+            flags = ", ".join("--" + k.replace("customer_id", "customer") for k in missing)
+            raise UsageError(f"missing {flags}: a connector needs a customer, a type and a name")
+        try:
+            kind = ConnectorType(str(spec["type"]).lower())
+        except ValueError:
+            options = ", ".join(t.value for t in ConnectorType)
+            raise UsageError(
+                f"--type {spec['type']!r} is not a connector type ({options})"
+            ) from None
+        try:
+            sched = SyncSchedule(str(schedule or spec.get("schedule", "daily")).lower())
+        except ValueError:
+            raise UsageError(f"--schedule {schedule!r} is not hourly, daily or weekly") from None
+        config = ConnectorConfig(
+            connector_type=kind,
+            customer_id=str(spec["customer_id"]),
+            name=str(spec["name"]),
+            connection_params=params,
+            credentials=credentials,
+            field_overrides=field_map,
+            sync_schedule=sched,
+            timezone=timezone or spec.get("timezone", "UTC"),
+        )
+        get_registry().create(config).close()  # validates: refused before anything is saved
+        connector_id = _home().storage.save(config)
+        console.print(f"saved connector [bold]{connector_id}[/bold]")
+
+
+@connectors_app.command("list")
+def list_(
+    customer: Annotated[str | None, typer.Option(help="Only this tenant's connectors.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Saved connectors."""
+    with _errors():
+        configs = _home().storage.list(customer)
+        if as_json:
+            _print_json([_config_view(c) for c in configs])
+            return
+        table = Table("id", "customer", "type", "name", "schedule", "last sync")
+        for c in configs:
+            table.add_row(
+                c.connector_id or "",
+                c.customer_id,
+                c.connector_type.value,
+                c.name,
+                c.sync_schedule.value,
+                c.last_sync.isoformat(timespec="seconds") if c.last_sync else "never",
+            )
+        console.print(table)
+
+
+@connectors_app.command("show")
+def show(connector_id: str, as_json: JsonOption = False) -> None:
+    """One connector's settings (secrets are references, never values)."""
+    with _errors():
+        view = _config_view(_config(_home(), connector_id))
+        if as_json:
+            _print_json(view)
+            return
+        for key, value in view.items():
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+@connectors_app.command("test")
+def test(connector_id: str) -> None:
+    """Check that the source accepts the connection."""
+    with _errors():
+        connector = get_registry().create(_config(_home(), connector_id))
+        try:
+            ok = connector.test_connection()
+        finally:
+            connector.close()
+    if not ok:
+        errors.print(f"[red]failed:[/red] {connector_id} refused the connection (see the log)")
+        raise typer.Exit(FAILED)
+    console.print(f"{connector_id}: connection ok")
+
+
+@connectors_app.command("discover")
+def discover(
+    connector_id: str,
+    apply: Annotated[bool, typer.Option(help="Store the proposed mapping.")] = False,
+    sample: Annotated[int, typer.Option(help="Rows to sample.")] = 10_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Propose a field map from a sample (offline), with confidences and parse rates."""
+    with _errors():
+        home = _home()
+        config = _config(home, connector_id)
+        connector = get_registry().create(config)
+        try:
+            rows = connector.sample(sample)
+        finally:
+            connector.close()
+        discovery = SchemaDiscovery(llm="off", memory=home.memory, timezone=config.timezone)
+        result = discovery.analyze_sync(rows, context=config.name)
+        if apply:
+            config.field_overrides = dict(result["field_map"])
+            home.storage.update(config)
+            home.memory.remember(source_signature(result["profiles"]), config.field_overrides)
+        validation = result["validation"]
+        if as_json:
+            _print_json(
+                {
+                    "connector_id": connector_id,
+                    "mapper": result["mapper"],
+                    "remembered": result["remembered"],
+                    "field_map": result["field_map"],
+                    "suggestions": [
+                        {
+                            "column": s.source_field,
+                            "target": s.target_field,
+                            "confidence": s.confidence,
+                            "reason": s.reason,
+                        }
+                        for s in result["suggestions"]
+                    ],
+                    "validation": validation,
+                    "applied": apply,
+                    "warnings": result["warnings"],
+                }
+            )
+            return
+        table = Table("column", "target", "confidence", "parse rate", "reason")
+        for s in result["suggestions"]:
+            check = validation["columns"].get(s.source_field, {})
+            rate = check.get("parse_rate")
+            table.add_row(
+                s.source_field,
+                s.target_field or "-",
+                f"{s.confidence:.2f}",
+                f"{rate:.1%}" if rate is not None else "",
+                s.reason,
+            )
+        console.print(table)
+        for warning in result["warnings"]:
+            console.print(f"note: {warning}")
+        if validation["missing_required"]:
+            console.print(
+                f"[yellow]required fields not mapped:[/yellow] "
+                f"{', '.join(validation['missing_required'])}; add them with --map on "
+                "`connectors add`, or edit and re-run"
+            )
+        console.print("mapping stored" if apply else "not stored: re-run with --apply to keep it")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
+
+
+def _sync_one(home: Home, config: ConnectorConfig, mode: SyncMode | None, since: Any) -> SyncResult:
+    connector = get_registry().create(config)
+    try:
+        return run_sync(connector, home.storage, home.warehouse, mode=mode, since=since)
+    finally:
+        connector.close()
+
+
+def _result_view(result: SyncResult) -> dict[str, Any]:
+    return {
+        "connector_id": result.connector_id,
+        "success": result.success,
+        "mode": result.sync_mode.value,
+        "fetched": result.records_fetched,
+        "loaded": result.records_loaded,
+        "unchanged": result.records_unchanged,
+        "rejected": result.records_rejected,
+        "warnings": result.field_warnings,
+        "cursor": result.cursor,
+        "schema_drift": result.schema_drift,
+        "seconds": round(result.duration_seconds or 0.0, 3),
+        "error": result.error,
+    }
+
+
+def _reject_rate(result: SyncResult) -> float:
+    return (
+        sum(result.records_rejected.values()) / result.records_fetched
+        if result.records_fetched
+        else 0.0
+    )
+
+
+@connectors_app.command("sync")
+def sync(
+    connector_id: str,
+    full: Annotated[bool, typer.Option(help="Re-read everything (still upserts).")] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Start here instead of the saved cursor.")
+    ] = None,
+    max_reject_rate: Annotated[
+        float, typer.Option(help="Exit 3 when rejects exceed this share of records.")
+    ] = 0.05,
+    as_json: JsonOption = False,
+) -> None:
+    """Sync one connector into the warehouse (load, then checkpoint, batch by batch)."""
+    with _errors():
+        home = _home()
+        config = _config(home, connector_id)
+        start = None
+        if since is not None:
+            parsed = parse_timestamp(since, config.timezone)
+            if parsed.value is None:
+                raise UsageError(f"--since {since!r}: {parsed.error}")
+            start = parsed.value
+        mode = SyncMode.FULL if full else None
+        begun = time.perf_counter()
+        with _progress() as bar:
+            bar.add_task(f"syncing {config.name}", total=None, rate="")
+            result = _sync_one(home, config, mode, start)
+        elapsed = time.perf_counter() - begun
+    view = _result_view(result)
+    if as_json:
+        _print_json(view)
+    elif result.success:
+        rate = result.records_fetched / elapsed if elapsed else 0.0
+        console.print(
+            f"{connector_id}: {result.records_fetched:,} read, {result.records_loaded:,} loaded, "
+            f"{result.records_unchanged:,} unchanged, "
+            f"{sum(result.records_rejected.values()):,} rejected "
+            f"{dict(result.records_rejected) or ''} in {elapsed:.1f} s ({rate:,.0f} rows/s)"
+        )
+        if result.records_fetched == 0:
+            console.print("nothing new since the last sync")
+    if not result.success:
+        errors.print(f"[red]failed:[/red] {result.error}", highlight=False)
+        raise typer.Exit(FAILED)
+    if _reject_rate(result) > max_reject_rate:
+        errors.print(
+            f"partial: {_reject_rate(result):.1%} of records rejected "
+            f"(above {max_reject_rate:.0%}); see `growthnav connectors status`"
+        )
+        raise typer.Exit(PARTIAL)
+
+
+@connectors_app.command("status")
+def status(
+    connector_id: Annotated[str | None, typer.Argument()] = None,
+    runs: Annotated[int, typer.Option(help="How many recent runs to show.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent sync runs: counts, rejects by reason, cursor, errors."""
+    with _errors():
+        home = _home()
+        configs = [_config(home, connector_id)] if connector_id else home.storage.list()
+        report: list[dict[str, Any]] = []
+        for config in configs:
+            cid = config.connector_id or ""
+            state = home.storage.state(cid)
+            report.append(
+                {
+                    "connector_id": cid,
+                    "cursor": state.cursor if state else None,
+                    "runs": [
+                        {
+                            "started_at": r.started_at.isoformat(),
+                            "success": r.success,
+                            "mode": r.mode.value,
+                            "fetched": r.records_fetched,
+                            "loaded": r.records_loaded,
+                            "unchanged": r.records_unchanged,
+                            "rejected": r.records_rejected,
+                            "cursor_after": r.cursor_after,
+                            "error": r.error,
+                        }
+                        for r in home.storage.runs(cid, limit=runs)
+                    ],
+                }
+            )
+        if as_json:
+            _print_json(report)
+            return
+        table = Table(
+            "connector", "started", "ok", "read", "loaded", "unchanged", "rejected", "cursor"
+        )
+        for entry in report:
+            runs_shown: list[dict[str, Any]] = entry["runs"] or [{}]
+            for r in runs_shown:
+                table.add_row(
+                    entry["connector_id"],
+                    str(r.get("started_at", "never"))[:19],
+                    "" if not r else ("yes" if r["success"] else "NO"),
+                    f"{r.get('fetched', 0):,}",
+                    f"{r.get('loaded', 0):,}",
+                    f"{r.get('unchanged', 0):,}",
+                    ", ".join(f"{k} {v}" for k, v in (r.get("rejected") or {}).items()),
+                    str(r.get("cursor_after") or ""),
+                )
+        console.print(table)
+
+
+@connectors_app.command("remove")
+def remove(
+    connector_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a connector's config, state and history (its loaded conversions stay)."""
+    with _errors():
+        home = _home()
+        _config(home, connector_id)
+        if not yes and not typer.confirm(f"Remove connector {connector_id}?"):
+            console.print("kept")
+            raise typer.Exit(OK)
+        home.storage.delete(connector_id)
+        console.print(f"removed {connector_id}")
+
+
+# -- identity ---------------------------------------------------------------------------
+
+
+@identity_app.command("resolve")
+def identity_resolve(
+    customer: Annotated[str, typer.Option(help="Tenant id.")],
+    deterministic: Annotated[bool, typer.Option(help="Exact keys only (no model).")] = False,
+    threshold: Annotated[float, typer.Option(help="Match probability to link at.")] = 0.9,
+    as_json: JsonOption = False,
+) -> None:
+    """Resolve everyone across the customer's connectors; ids stay stable across runs."""
+    with _errors():
+        warehouse = _home().duckdb_warehouse()
+        with _progress() as bar:
+            bar.add_task("resolving identities", total=None, rate="")
+            report = resolve_customer(
+                warehouse, customer, deterministic=deterministic, match_threshold=threshold
+            )
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    console.print(
+        f"{report.records:,} customer records → {report.people:,} people "
+        f"({report.multi_system_people:,} in more than one system); largest cluster "
+        f"{report.largest_cluster}; {report.new_ids:,} new ids, {report.merges} merges, "
+        f"{report.splits} splits; {report.conversions_linked:,} conversions carry an id"
+    )
+
+
+@identity_app.command("lookup")
+def identity_lookup(
+    customer: Annotated[str, typer.Option(help="Tenant id.")],
+    email: Annotated[str | None, typer.Option(help="Find by email.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Find by phone.")] = None,
+    id_: Annotated[str | None, typer.Option("--id", help="Find by global customer id.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find a person by email, phone or global id."""
+    with _errors():
+        given = [v for v in (email, phone, id_) if v]
+        if len(given) != 1:
+            raise UsageError("give exactly one of --email, --phone or --id")
+        store = IdentityStore(_home().duckdb_warehouse())
+        store.ensure(customer)
+        people = store.lookup(customer, email=email, phone=phone, global_id=id_)
+    if as_json:
+        _print_json(people)
+        return
+    if not people:
+        console.print("no one found")
+        raise typer.Exit(FAILED)
+    for person in people:
+        console.print(person)
+
+
+# -- run-due and demo -------------------------------------------------------------------
+
+
+@app.command("run-due")
+def run_due_command(as_json: JsonOption = False) -> None:
+    """Sync every active connector whose schedule is due (safe to run from cron)."""
+    with _errors():
+        home = _home()
+        outcomes = run_due(home, lambda config: _sync_one(home, config, None, None))
+    if as_json:
+        _print_json(outcomes)
+    else:
+        for outcome in outcomes:
+            console.print(outcome)
+        if not outcomes:
+            console.print("nothing due")
+    if any(o["status"] == "failed" for o in outcomes):
+        raise typer.Exit(PARTIAL if any(o["status"] == "synced" for o in outcomes) else FAILED)
+
+
+@app.command("demo")
+def demo(
+    people: Annotated[int, typer.Option(help="How many customers the brand has.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
+    report: Annotated[bool, typer.Option(help="Write the HTML report.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a brand's exports and run the whole job on them, offline."""
+    from growthnav.cli.demo import run_demo
+    from growthnav.cli.summary import print_summary
+
+    with _errors():
+        if people < 10:
+            raise UsageError(f"--people {people} is too few for a brand; use 10 or more")
+        home = _home()
+        started = time.perf_counter()
+        with _progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, message: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(message, total=total, rate="")
+                bar.update(tasks[stage], description=message, completed=done, total=total)
+
+            summary = run_demo(home, people=people, seed=seed, progress=progress, report=report)
+        seconds = time.perf_counter() - started
+    if as_json:
+        _print_json({**summary.as_dict(), "seconds": round(seconds, 2)})
+    else:
+        print_summary(console, summary, seconds)
+    if any(not c.sync.success for c in summary.connectors):
+        raise typer.Exit(PARTIAL)
+
+
+def main() -> None:
+    """Entry point of the ``growthnav`` script."""
+    app()

@@ -1,0 +1,491 @@
+"""The offline mapper: column names, synonyms, value patterns and a CLV analyst's rules.
+
+Every suggestion carries a confidence and a reason a person can read. Targets are the
+``Conversion`` fields (the plan's 16) and the identity fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from growthnav.connectors.discovery.profiler import ColumnProfile
+from growthnav.connectors.discovery.suggestion import MappingSuggestion
+
+#: Vendor decorations stripped before tokenizing (HubSpot, Pardot, Salesforce custom fields).
+_PREFIXES = ("hs_", "pi__", "sf_", "c_")
+_SUFFIXES = ("__c", "_c")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+_ABBREVIATIONS = {
+    "amt": "amount",
+    "qty": "quantity",
+    "ts": "timestamp",
+    "dt": "date",
+    "txn": "transaction",
+    "trx": "transaction",
+    "tx": "transaction",
+    "num": "number",
+    "no": "number",
+    "cust": "customer",
+    "addr": "address",
+    "fname": "first name",
+    "lname": "last name",
+    "firstname": "first name",
+    "lastname": "last name",
+    "zipcode": "zip",
+    "postcode": "postal code",
+    "cardfingerprint": "card fingerprint",
+    "emailaddress": "email",
+    "mobilephone": "mobile phone",
+    "phonenumber": "phone number",
+    "orderid": "order id",
+    "userid": "user id",
+    "customerid": "customer id",
+    "storeid": "store id",
+    "locationid": "location id",
+    "createdat": "created at",
+    "updatedat": "updated at",
+    "closedate": "close date",
+    "#": "number",
+}
+
+
+def tokens(column: str) -> list[str]:
+    """Lower-case word tokens of a column name (snake, camel, UPPER_SNAKE, spaces, prefixes)."""
+    name = column.strip()
+    lowered = name.lower()
+    for prefix in _PREFIXES:
+        if lowered.startswith(prefix) and len(lowered) > len(prefix) + 2:
+            name = name[len(prefix) :]
+            break
+    for suffix in _SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix) + 2:
+            name = name[: -len(suffix)]
+            break
+    name = name.replace("#", " number ")
+    words: list[str] = []
+    for part in _SPLIT.split(_CAMEL.sub(" ", name)):
+        if part:
+            words += _ABBREVIATIONS.get(part.lower(), part.lower()).split()
+    return words
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the heuristic knows about one target field."""
+
+    phrases: tuple[tuple[str, float], ...]
+    #: Tokens that say the column is something else (tip, tax, employee...).
+    against: tuple[str, ...] = ()
+    #: Value check: the least share of values that must look right (None: any values).
+    kind: str | None = None
+
+
+_ID_AGAINST = ("line", "item", "employee", "server", "owner", "staff", "location", "store")
+_TIME_KINDS = "time"
+
+TARGET_RULES: dict[str, _Target] = {
+    "transaction_id": _Target(
+        (
+            ("order id", 1.0),
+            ("order guid", 1.0),
+            ("transaction id", 1.0),
+            ("purchase id", 1.0),
+            ("check id", 0.95),
+            ("receipt id", 0.95),
+            ("sale id", 0.95),
+            ("invoice id", 0.9),
+            ("ticket id", 0.9),
+            ("payment id", 0.75),
+            ("deal id", 0.9),
+            ("opportunity id", 0.9),
+            ("record id", 0.8),
+            ("order number", 0.7),
+            ("order", 0.45),
+            ("id", 0.5),
+        ),
+        (*_ID_AGAINST, "customer", "user", "contact", "external", "reference", "brand", "member"),
+        "id",
+    ),
+    "timestamp": _Target(
+        (
+            ("closed", 1.0),
+            ("closed at", 1.0),
+            ("close date", 1.0),
+            ("purchased at", 1.0),
+            ("purchase date", 1.0),
+            ("time placed", 1.0),
+            ("paid date", 0.95),
+            ("paid at", 0.95),
+            ("order date", 0.95),
+            ("transaction date", 1.0),
+            ("transaction time", 1.0),
+            ("completed at", 0.95),
+            ("settled at", 0.9),
+            ("business date", 0.7),
+            ("timestamp", 0.85),
+            ("date", 0.55),
+            ("time", 0.5),
+            ("created at", 0.6),
+            ("create date", 0.55),
+            ("created", 0.55),
+        ),
+        (
+            "opened",
+            "open",
+            "modified",
+            "updated",
+            "birth",
+            "birthday",
+            "activity",
+            "due",
+            "expected",
+        ),
+        _TIME_KINDS,
+    ),
+    "value": _Target(
+        (
+            ("total", 1.0),
+            ("settlement amount", 1.0),
+            ("amount", 0.85),
+            ("net sales", 0.8),
+            ("revenue", 0.8),
+            ("sales", 0.6),
+            ("paid", 0.7),
+            ("order total", 1.0),
+            ("total excluding tip", 1.1),
+            ("total excl tip", 1.1),
+            ("price", 0.5),
+            ("value", 0.6),
+        ),
+        (
+            "tip",
+            "tips",
+            "tax",
+            "discount",
+            "subtotal",
+            "sub",
+            "fee",
+            "payout",
+            "refund",
+            "reward",
+            "rewards",
+            "points",
+            "gratuity",
+            "delivery",
+            "guests",
+            "count",
+            "items",
+            "balance",
+            "credit",
+        ),
+        "money",
+    ),
+    "currency": _Target(
+        (("currency", 1.0), ("currency code", 1.0), ("iso currency", 1.0)), (), "currency"
+    ),
+    "user_id": _Target(
+        (
+            ("customer id", 1.0),
+            ("customer guid", 1.0),
+            ("user id", 1.0),
+            ("guest id", 0.95),
+            ("contact id", 0.9),
+            ("associated contact id", 1.0),
+            ("client id", 0.8),
+            ("account id", 0.6),
+            ("customer", 0.5),
+            ("user", 0.45),
+        ),
+        ("employee", "emp", "server", "owner", "staff", "cashier", "rep", "agent", "created", "by"),
+        "key",
+    ),
+    "quantity": _Target(
+        (("quantity", 1.0), ("item count", 0.85), ("items", 0.6), ("units", 0.8)),
+        ("guests", "price", "amount"),
+        "integer",
+    ),
+    "product_id": _Target(
+        (("product id", 1.0), ("item id", 0.9), ("sku", 0.9), ("menu item id", 1.0)), (), "key"
+    ),
+    "product_name": _Target(
+        (("product name", 1.0), ("item name", 0.9), ("menu item", 0.9), ("product", 0.6)),
+        ("id",),
+        "text",
+    ),
+    "product_category": _Target(
+        (
+            ("category", 0.9),
+            ("product category", 1.0),
+            ("menu group", 0.85),
+            ("sales category", 0.9),
+        ),
+        (),
+        "text",
+    ),
+    "location_id": _Target(
+        (
+            ("location id", 1.0),
+            ("store id", 1.0),
+            ("store number", 0.95),
+            ("restaurant id", 1.0),
+            ("site id", 0.9),
+            ("store", 0.55),
+            ("location", 0.45),
+        ),
+        ("name",),
+        "key",
+    ),
+    "location_name": _Target(
+        (
+            ("location name", 1.0),
+            ("store name", 1.0),
+            ("restaurant name", 1.0),
+            ("site name", 0.9),
+            ("location", 0.7),
+            ("restaurant", 0.6),
+            ("store", 0.45),
+        ),
+        ("id", "number"),
+        "text",
+    ),
+    "gclid": _Target((("gclid", 1.0), ("google click id", 1.0)), (), None),
+    "fbclid": _Target((("fbclid", 1.0), ("facebook click id", 1.0)), (), None),
+    "utm_source": _Target((("utm source", 1.0),), (), None),
+    "utm_medium": _Target((("utm medium", 1.0),), (), None),
+    "utm_campaign": _Target((("utm campaign", 1.0),), (), None),
+    "email": _Target(
+        (("email", 1.0), ("e mail", 1.0), ("email address", 1.0), ("mail", 0.6)),
+        ("hashed", "hash", "sha256", "md5", "opt", "subscribed", "status", "bounced"),
+        "email",
+    ),
+    "phone": _Target(
+        (
+            ("phone", 1.0),
+            ("phone number", 1.0),
+            ("mobile", 0.9),
+            ("mobile phone", 1.0),
+            ("cell", 0.8),
+            ("contact number", 0.95),
+            ("telephone", 1.0),
+            ("tel", 0.7),
+        ),
+        ("hashed", "hash", "type", "opt", "country"),
+        "phone",
+    ),
+    "first_name": _Target(
+        (("first name", 1.0), ("given name", 1.0), ("first", 0.6), ("forename", 1.0)),
+        ("server", "employee", "owner"),
+        "name",
+    ),
+    "last_name": _Target(
+        (("last name", 1.0), ("surname", 1.0), ("family name", 1.0), ("last", 0.5)),
+        ("server", "employee", "owner", "order", "visit", "activity", "modified"),
+        "name",
+    ),
+    "postal_code": _Target(
+        (("zip", 1.0), ("postal code", 1.0), ("zip code", 1.0), ("postal", 0.9)), (), "zip"
+    ),
+    "hashed_cc": _Target(
+        (
+            ("card fingerprint", 1.0),
+            ("cc hash", 1.0),
+            ("card hash", 1.0),
+            ("card token", 0.8),
+            ("hashed cc", 1.0),
+            ("fingerprint", 0.8),
+        ),
+        (),
+        "hash",
+    ),
+    "loyalty_id": _Target(
+        (
+            ("loyalty id", 1.0),
+            ("loyalty number", 1.0),
+            ("membership number", 1.0),
+            ("member id", 0.95),
+            ("member number", 0.95),
+            ("rewards number", 0.95),
+            ("loyalty card", 0.85),
+            ("membership id", 1.0),
+        ),
+        (),
+        "key",
+    ),
+}
+
+TARGETS = tuple(TARGET_RULES)
+#: Suggestions below this confidence are reported but not put in the field map.
+MAP_THRESHOLD = 0.5
+
+
+def _name_score(words: list[str], rule: _Target) -> tuple[float, str | None]:
+    compound = "".join(words)
+    best, phrase_hit = 0.0, None
+    for phrase, weight in rule.phrases:
+        parts = phrase.split()
+        if all(p in words for p in parts) or compound == "".join(parts):
+            # An exact name beats a name that merely contains the phrase.
+            coverage = len(parts) / max(len(words), len(parts))
+            score = weight * (0.7 + 0.3 * coverage)
+            if score > best:
+                best, phrase_hit = score, phrase
+    return best, phrase_hit
+
+
+def _any_rate(profile: ColumnProfile, *patterns: str) -> float:
+    return max((profile.rate(p) for p in patterns), default=0.0)
+
+
+def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
+    """How well the values fit a kind of target: a factor (0..1.1) and why."""
+    if kind is None:
+        return 1.0, ""
+    if profile.total_count == profile.null_count:
+        return 0.5, "the sample has no values"
+    if kind == "time":
+        if profile.inferred_type == "datetime":
+            return 1.1, "values are dates/times"
+        rate = _any_rate(
+            profile, "date_iso", "us_date", "compact_date", "epoch_seconds", "epoch_millis"
+        )
+        return (1.1 if rate >= 0.8 else rate), f"{rate:.0%} of values are dates/times"
+    if kind == "money":
+        rate = _any_rate(profile, "currency", "decimal")
+        if profile.inferred_type == "number" or rate >= 0.8:
+            return 1.05, "values are amounts"
+        return rate, f"{rate:.0%} of values are amounts"
+    if kind == "email":
+        rate = profile.rate("email")
+        return (1.1 if rate >= 0.8 else rate), f"{rate:.0%} of values are email addresses"
+    if kind == "phone":
+        rate = profile.rate("phone")
+        return (1.05 if rate >= 0.7 else rate), f"{rate:.0%} of values are phone numbers"
+    if kind == "hash":
+        rate = _any_rate(profile, "sha256_hex", "md5_hex")
+        return (1.1 if rate >= 0.8 else 0.6), f"{rate:.0%} of values are hex hashes"
+    if kind == "zip":
+        rate = profile.rate("us_zip")
+        return (1.05 if rate >= 0.8 else 0.6), f"{rate:.0%} of values are ZIP codes"
+    if kind == "currency":
+        rate = profile.rate("iso_currency_code")
+        return (1.05 if rate >= 0.8 else 0.3), f"{rate:.0%} of values are ISO currency codes"
+    if kind == "integer":
+        rate = profile.rate("integer")
+        return (1.0 if rate >= 0.8 else 0.3), f"{rate:.0%} of values are whole numbers"
+    if kind == "name":
+        bad = _any_rate(profile, "email", "phone", "integer", "date_iso", "us_date")
+        return (
+            1.0 if bad < 0.2 else 0.2
+        ), "values are words" if bad < 0.2 else "values are not names"
+    if kind == "text":
+        return (0.4, "values are numbers") if profile.inferred_type == "number" else (1.0, "")
+    if kind == "id":
+        if profile.unique_ratio >= 0.98:
+            return 1.1, "every value is distinct"
+        return 0.75, f"only {profile.unique_ratio:.0%} of values are distinct"
+    # "key": an identifier that may repeat (a customer, a store).
+    if profile.inferred_type == "datetime" or _any_rate(profile, "email", "currency") > 0.5:
+        return 0.3, "values do not look like identifiers"
+    return 1.0, ""
+
+
+def _pattern_only(profile: ColumnProfile) -> list[tuple[str, float, str]]:
+    """Targets suggested by values alone, for columns whose names say nothing."""
+    found = []
+    if profile.rate("email") >= 0.9:
+        found.append(("email", 0.7, "values are email addresses"))
+    if profile.rate("sha256_hex") >= 0.9:
+        found.append(("hashed_cc", 0.45, "values are SHA-256 hashes (card fingerprints?)"))
+    if profile.rate("utm_in_url") >= 0.5:
+        found.append(("utm_source", 0.3, "URLs carry utm_ parameters (parse them upstream)"))
+    if profile.rate("gclid") >= 0.9 and (profile.min_length or 0) >= 40:
+        found.append(("gclid", 0.5, "values look like Google click ids"))
+    return found
+
+
+def score_column(profile: ColumnProfile) -> list[MappingSuggestion]:
+    """Every plausible target for one column, best first."""
+    words = tokens(profile.name)
+    scored: list[MappingSuggestion] = []
+    for target, rule in TARGET_RULES.items():
+        name_score, phrase = _name_score(words, rule)
+        if not name_score:
+            continue
+        against = [w for w in words if w in rule.against]
+        if against and phrase is not None and not all(a in phrase.split() for a in against):
+            name_score -= 0.55
+        fit, why = _value_fit(rule.kind, profile)
+        confidence = max(0.0, min(0.99, name_score * fit))
+        reason = f"name matches {phrase!r}"
+        if against:
+            reason += f" but says {', '.join(against)!s}"
+        if why:
+            reason += f"; {why}"
+        scored.append(MappingSuggestion(profile.name, target, round(confidence, 3), reason))
+    names = {s.target_field for s in scored}
+    for target, confidence, reason in _pattern_only(profile):
+        if target not in names:
+            scored.append(MappingSuggestion(profile.name, target, confidence, reason))
+    scored.sort(key=lambda s: -s.confidence)
+    return scored
+
+
+def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[MappingSuggestion]:
+    """One suggestion per column: targets assigned greedily by confidence, each used once.
+
+    A column that maps to nothing gets a suggestion with ``target_field=None`` saying why.
+    """
+    candidates = [s for p in profiles.values() for s in score_column(p)]
+    candidates.sort(key=lambda s: (-s.confidence, s.source_field))
+    chosen: dict[str, MappingSuggestion] = {}
+    used: set[str] = set()
+    for suggestion in candidates:
+        if suggestion.source_field in chosen or suggestion.target_field in used:
+            continue
+        if suggestion.confidence < 0.2:
+            continue
+        chosen[suggestion.source_field] = suggestion
+        used.add(str(suggestion.target_field))
+    result = []
+    for name, profile in profiles.items():
+        if name in chosen:
+            suggestion = chosen[name]
+            alternatives = [
+                s.target_field
+                for s in candidates
+                if s.source_field == name and s.target_field != suggestion.target_field
+            ]
+            suggestion.alternatives = [a for a in alternatives if a][:3]
+            suggestion.sample_values = profile.sample_values[:5]
+            result.append(suggestion)
+        else:
+            result.append(
+                MappingSuggestion(
+                    name,
+                    None,
+                    0.0,
+                    _unmapped_reason(name, candidates, chosen),
+                    sample_values=profile.sample_values[:5],
+                )
+            )
+    return result
+
+
+def _unmapped_reason(
+    name: str, candidates: list[MappingSuggestion], chosen: Mapping[str, MappingSuggestion]
+) -> str:
+    """Why a column maps to nothing: no target fits, or a better column took its target."""
+    own = [s for s in candidates if s.source_field == name and s.confidence >= 0.2]
+    if not own:
+        return "no target field fits its name and values"
+    best = own[0]
+    winner = next((s for s in chosen.values() if s.target_field == best.target_field), None)
+    if winner is None:  # pragma: no cover - a candidate's target is always taken if skipped
+        return "no target field fits its name and values"
+    return (
+        f"could be {best.target_field} ({best.confidence:.2f}: {best.reason}), but "
+        f"{winner.source_field!r} fits it better ({winner.confidence:.2f})"
+    )

@@ -1,0 +1,202 @@
+"""``SchemaDiscovery``: profile a sample, propose a field map, and check it on the sample.
+
+Offline by default: the heuristic mapper needs no network and no key. A mapping a user
+confirmed for the same column set is offered first (``MappingMemory``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import pyarrow as pa
+from growthnav.connectors.discovery.heuristic import MAP_THRESHOLD, heuristic_suggestions
+from growthnav.connectors.discovery.memory import MappingMemory, source_signature
+from growthnav.connectors.discovery.profiler import ColumnProfile, ColumnProfiler
+from growthnav.connectors.discovery.suggestion import MappingSuggestion
+from growthnav.conversions.batch import BatchNormalizer
+from growthnav.conversions.records import records_to_arrow
+
+REQUIRED_TARGETS = ("transaction_id", "timestamp", "value")
+
+
+#: Which normalizer reason counts against which target's column.
+_FAILURE_TARGET = {
+    "bad_timestamp": "timestamp",
+    "bad_value": "value",
+    "bad_currency": "currency",
+    "bad_email": "email",
+    "bad_phone": "phone",
+    "bad_quantity": "quantity",
+}
+
+
+def _filled(table: pa.Table, column: str) -> int:
+    """Non-blank values in a column (a sample: small enough for Python)."""
+    return sum(
+        1
+        for v in table.column(column).to_pylist()
+        if v is not None and (not isinstance(v, str) or v.strip())
+    )
+
+
+def validate_field_map(
+    data: Iterable[Mapping[str, Any]] | pa.Table,
+    field_map: Mapping[str, str],
+    timezone: str = "UTC",
+) -> dict[str, Any]:
+    """Dry run: normalize the sample with ``field_map`` exactly as a sync would.
+
+    Returns how many sample records would load or be rejected (by reason), each mapped
+    column's parse rate, and which required fields the map covers.
+    """
+    table = data if isinstance(data, pa.Table) else records_to_arrow(list(data))
+    present = {c: t for c, t in field_map.items() if c in table.column_names}
+    missing_columns = sorted(set(field_map) - set(present))
+    targets = {spec.partition(":")[0]: column for column, spec in present.items()}
+    failures: Counter[str] = Counter()
+    loaded = 0
+    rejected: Counter[str] = Counter()
+    if present and table.num_rows:
+        normalizer = BatchNormalizer(
+            "discovery", present, connector_id="discovery", timezone=timezone
+        )
+        try:
+            batch = normalizer.normalize(table)
+        finally:
+            normalizer.close()
+        loaded, rejected = batch.conversions.num_rows, batch.rejected
+        for reason, count in list(batch.rejected.items()) + list(batch.warnings.items()):
+            target = _FAILURE_TARGET.get(reason)
+            if target in targets:
+                failures[targets[target]] += count
+    columns = {}
+    for column, spec in present.items():
+        filled = _filled(table, column)
+        failed = failures[column]
+        columns[column] = {
+            "target": spec,
+            "filled": filled,
+            "failed": failed,
+            "parse_rate": 1.0 if filled == 0 else round((filled - failed) / filled, 4),
+        }
+    return {
+        "rows": table.num_rows,
+        "would_load": loaded,
+        "would_reject": dict(rejected),
+        "columns": columns,
+        "missing_columns": missing_columns,
+        "required_covered": {t: t in targets for t in REQUIRED_TARGETS},
+        "missing_required": [t for t in REQUIRED_TARGETS if t not in targets],
+    }
+
+
+class SchemaDiscovery:
+    """High-level schema discovery: profiles, suggestions, a field map and its dry run.
+
+    Args:
+        llm: ``"off"`` for the heuristic mapper alone; ``"auto"`` uses an LLM mapper only when
+            one is configured (``ANTHROPIC_API_KEY``) and available.
+        memory: where confirmed mappings are remembered (None: no memory).
+        timezone: how the dry run reads naive timestamps.
+
+    Example:
+        result = await SchemaDiscovery().analyze(rows, context="Toast order details export")
+        result["field_map"]  # {"Order Id": "transaction_id", "Closed": "timestamp", ...}
+    """
+
+    def __init__(
+        self,
+        *,
+        llm: Literal["auto", "off"] = "auto",
+        memory: MappingMemory | None = None,
+        timezone: str = "UTC",
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.profiler = ColumnProfiler()
+        self.llm = llm
+        self.memory = memory
+        self.timezone = timezone
+        self._environ = os.environ if environ is None else environ
+
+    def _mapper_note(self) -> tuple[str, list[str]]:
+        if self.llm == "off":
+            return "heuristic", ["LLM mapping is off: the offline heuristic mapper was used"]
+        if not self._environ.get("ANTHROPIC_API_KEY"):
+            return "heuristic", ["no ANTHROPIC_API_KEY: the offline heuristic mapper was used"]
+        return "heuristic", [
+            "an LLM mapper is not available in this version: the offline heuristic mapper was used"
+        ]
+
+    async def analyze(
+        self, data: Iterable[Mapping[str, Any]] | pa.Table, context: str | None = None
+    ) -> dict[str, Any]:
+        """Analyze sample data and propose a field map.
+
+        Returns ``profiles``, ``suggestions``, ``field_map``, ``confidence_summary`` (as the
+        plan), plus ``mapper`` (which mapper answered), ``remembered`` (True when a confirmed
+        mapping for this column set was reused), ``validation`` (the dry run), ``context`` and
+        ``warnings``.
+        """
+        return self.analyze_sync(data, context)
+
+    def analyze_sync(
+        self, data: Iterable[Mapping[str, Any]] | pa.Table, context: str | None = None
+    ) -> dict[str, Any]:
+        """``analyze`` for callers without an event loop (the CLI)."""
+        table = data if isinstance(data, pa.Table) else records_to_arrow(list(data))
+        profiles = self.profiler.profile(table)
+        mapper, warnings = self._mapper_note()
+        suggestions = heuristic_suggestions(profiles)
+        remembered = None
+        if self.memory is not None:
+            remembered = self.memory.recall(source_signature(profiles))
+        if remembered is not None:
+            mapper = "remembered"
+            suggestions = _remembered_suggestions(remembered, profiles)
+            field_map = dict(remembered)
+        else:
+            field_map = {
+                s.source_field: s.target_field
+                for s in suggestions
+                if s.target_field is not None and s.confidence >= MAP_THRESHOLD
+            }
+        return {
+            "profiles": profiles,
+            "suggestions": suggestions,
+            "field_map": field_map,
+            "confidence_summary": {
+                "high": len([s for s in suggestions if s.confidence >= 0.8]),
+                "medium": len([s for s in suggestions if 0.5 <= s.confidence < 0.8]),
+                "low": len([s for s in suggestions if s.confidence < 0.5]),
+            },
+            "mapper": mapper,
+            "remembered": remembered is not None,
+            "validation": validate_field_map(table, field_map, self.timezone),
+            "context": context,
+            "warnings": warnings,
+        }
+
+    def confirm(self, profiles: Mapping[str, ColumnProfile], field_map: Mapping[str, str]) -> None:
+        """Remember ``field_map`` as the accepted mapping for this column set."""
+        if self.memory is not None:
+            self.memory.remember(source_signature(profiles), field_map)
+
+
+def _remembered_suggestions(
+    field_map: Mapping[str, str], profiles: Mapping[str, ColumnProfile]
+) -> list[MappingSuggestion]:
+    return [
+        MappingSuggestion(
+            name,
+            field_map.get(name, "").partition(":")[0] or None,
+            1.0 if name in field_map else 0.0,
+            "confirmed earlier for this column set"
+            if name in field_map
+            else "left unmapped earlier",
+            sample_values=profile.sample_values[:5],
+        )
+        for name, profile in profiles.items()
+    ]
