@@ -494,6 +494,7 @@ def status(
         table = Table(
             "connector", "started", "ok", "read", "loaded", "unchanged", "rejected", "cursor"
         )
+        table.columns[0].overflow = "fold"
         for entry in report:
             runs_shown: list[dict[str, Any]] = entry["runs"] or [{}]
             for r in runs_shown:
@@ -505,9 +506,19 @@ def status(
                     f"{r.get('loaded', 0):,}",
                     f"{r.get('unchanged', 0):,}",
                     ", ".join(f"{k} {v}" for k, v in (r.get("rejected") or {}).items()),
-                    str(r.get("cursor_after") or ""),
+                    _short_cursor(r.get("cursor_after")),
                 )
         console.print(table)
+
+
+def _short_cursor(cursor: str | None) -> str:
+    """A data cursor as is; a file manifest (JSON) summarized."""
+    if not cursor:
+        return ""
+    if cursor.startswith("{"):
+        files = json.loads(cursor).get("files", {})
+        return f"{len(files)} file(s) read"
+    return cursor
 
 
 @connectors_app.command("remove")

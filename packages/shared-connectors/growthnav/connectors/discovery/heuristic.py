@@ -408,8 +408,13 @@ def _pattern_only(profile: ColumnProfile) -> list[tuple[str, float, str]]:
 
 def score_column(profile: ColumnProfile) -> list[MappingSuggestion]:
     """Every plausible target for one column, best first."""
+    return [s for _, s in _ranked(profile)]
+
+
+def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
+    """Suggestions with their unclamped scores (confidence stops at 0.99; ranking does not)."""
     words = tokens(profile.name)
-    scored: list[MappingSuggestion] = []
+    scored: list[tuple[float, MappingSuggestion]] = []
     for target, rule in TARGET_RULES.items():
         name_score, phrase = _name_score(words, rule)
         if not name_score:
@@ -418,18 +423,20 @@ def score_column(profile: ColumnProfile) -> list[MappingSuggestion]:
         if against and phrase is not None and not all(a in phrase.split() for a in against):
             name_score -= 0.55
         fit, why = _value_fit(rule.kind, profile)
-        confidence = max(0.0, min(0.99, name_score * fit))
+        raw = name_score * fit
+        confidence = max(0.0, min(0.99, raw))
         reason = f"name matches {phrase!r}"
         if against:
             reason += f" but says {', '.join(against)!s}"
         if why:
             reason += f"; {why}"
-        scored.append(MappingSuggestion(profile.name, target, round(confidence, 3), reason))
-    names = {s.target_field for s in scored}
+        suggestion = MappingSuggestion(profile.name, target, round(confidence, 3), reason)
+        scored.append((raw, suggestion))
+    names = {s.target_field for _, s in scored}
     for target, confidence, reason in _pattern_only(profile):
         if target not in names:
-            scored.append(MappingSuggestion(profile.name, target, confidence, reason))
-    scored.sort(key=lambda s: -s.confidence)
+            scored.append((confidence, MappingSuggestion(profile.name, target, confidence, reason)))
+    scored.sort(key=lambda pair: -pair[0])
     return scored
 
 
@@ -438,8 +445,9 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
 
     A column that maps to nothing gets a suggestion with ``target_field=None`` saying why.
     """
-    candidates = [s for p in profiles.values() for s in score_column(p)]
-    candidates.sort(key=lambda s: (-s.confidence, s.source_field))
+    ranked = [pair for p in profiles.values() for pair in _ranked(p)]
+    ranked.sort(key=lambda pair: (-pair[0], pair[1].source_field))
+    candidates = [s for _, s in ranked]
     chosen: dict[str, MappingSuggestion] = {}
     used: set[str] = set()
     for suggestion in candidates:

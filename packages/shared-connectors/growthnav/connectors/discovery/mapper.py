@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -16,30 +16,50 @@ from growthnav.connectors.discovery.heuristic import MAP_THRESHOLD, heuristic_su
 from growthnav.connectors.discovery.memory import MappingMemory, source_signature
 from growthnav.connectors.discovery.profiler import ColumnProfile, ColumnProfiler
 from growthnav.connectors.discovery.suggestion import MappingSuggestion
+from growthnav.conversions import parse_email, parse_money, parse_phone, parse_timestamp
 from growthnav.conversions.batch import BatchNormalizer
 from growthnav.conversions.records import records_to_arrow
 
 REQUIRED_TARGETS = ("transaction_id", "timestamp", "value")
 
 
-#: Which normalizer reason counts against which target's column.
-_FAILURE_TARGET = {
-    "bad_timestamp": "timestamp",
-    "bad_value": "value",
-    "bad_currency": "currency",
-    "bad_email": "email",
-    "bad_phone": "phone",
-    "bad_quantity": "quantity",
-}
+#: Distinct values per column the dry run parses (the most frequent ones).
+PARSE_SAMPLE = 2_000
 
 
-def _filled(table: pa.Table, column: str) -> int:
-    """Non-blank values in a column (a sample: small enough for Python)."""
-    return sum(
-        1
+def _parser(target: str, modifier: str, timezone: str) -> Callable[[Any], bool] | None:
+    if target == "timestamp":
+        return lambda v: parse_timestamp(v, timezone).error is None
+    if target == "value":
+        return lambda v: parse_money(v, cents=modifier == "cents").error is None
+    if target == "email":
+        return lambda v: parse_email(v).error is None
+    if target == "phone":
+        return lambda v: parse_phone(v).error is None
+    return None
+
+
+def _parse_rate(values: list[Any], parses: Callable[[Any], bool]) -> tuple[float, list[str]]:
+    """Share of values that parse, judged on the most frequent distinct values."""
+    counts = Counter(values)
+    checked = failed = 0
+    examples: list[str] = []
+    for value, count in counts.most_common(PARSE_SAMPLE):
+        checked += count
+        if not parses(value):
+            failed += count
+            if len(examples) < 3:
+                examples.append(str(value))
+    return (1.0 if checked == 0 else (checked - failed) / checked), examples
+
+
+def _filled(table: pa.Table, column: str) -> list[Any]:
+    """The non-blank values of a column (a sample: small enough for Python)."""
+    return [
+        v
         for v in table.column(column).to_pylist()
         if v is not None and (not isinstance(v, str) or v.strip())
-    )
+    ]
 
 
 def validate_field_map(
@@ -50,16 +70,19 @@ def validate_field_map(
     """Dry run: normalize the sample with ``field_map`` exactly as a sync would.
 
     Returns how many sample records would load or be rejected (by reason), each mapped
-    column's parse rate, and which required fields the map covers.
+    column's parse rate (judged column by column, so a record with two bad fields counts
+    against both), and which required fields the map covers.
     """
     table = data if isinstance(data, pa.Table) else records_to_arrow(list(data))
     present = {c: t for c, t in field_map.items() if c in table.column_names}
     missing_columns = sorted(set(field_map) - set(present))
     targets = {spec.partition(":")[0]: column for column, spec in present.items()}
-    failures: Counter[str] = Counter()
-    loaded = 0
+    loaded: int | None = 0
     rejected: Counter[str] = Counter()
-    if present and table.num_rows:
+    missing_required = [t for t in REQUIRED_TARGETS if t not in targets]
+    if missing_required:
+        loaded = None  # the normalizer cannot key or date a record without them
+    elif table.num_rows:
         normalizer = BatchNormalizer(
             "discovery", present, connector_id="discovery", timezone=timezone
         )
@@ -68,19 +91,17 @@ def validate_field_map(
         finally:
             normalizer.close()
         loaded, rejected = batch.conversions.num_rows, batch.rejected
-        for reason, count in list(batch.rejected.items()) + list(batch.warnings.items()):
-            target = _FAILURE_TARGET.get(reason)
-            if target in targets:
-                failures[targets[target]] += count
     columns = {}
     for column, spec in present.items():
-        filled = _filled(table, column)
-        failed = failures[column]
+        target, _, modifier = spec.partition(":")
+        values = _filled(table, column)
+        parses = _parser(target, modifier, timezone)
+        rate, examples = _parse_rate(values, parses) if parses else (1.0, [])
         columns[column] = {
             "target": spec,
-            "filled": filled,
-            "failed": failed,
-            "parse_rate": 1.0 if filled == 0 else round((filled - failed) / filled, 4),
+            "filled": len(values),
+            "parse_rate": round(rate, 4),
+            "failed_examples": examples,
         }
     return {
         "rows": table.num_rows,
@@ -89,7 +110,7 @@ def validate_field_map(
         "columns": columns,
         "missing_columns": missing_columns,
         "required_covered": {t: t in targets for t in REQUIRED_TARGETS},
-        "missing_required": [t for t in REQUIRED_TARGETS if t not in targets],
+        "missing_required": missing_required,
     }
 
 

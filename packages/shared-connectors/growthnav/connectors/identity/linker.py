@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 #: Keys that alone make two records the same person.
 HARD_KEYS = ("email", "hashed_cc", "loyalty_id")
+#: Below this many records there is too little to train a model on: exact keys decide.
+MIN_RECORDS_FOR_MODEL = 200
 #: Near-certain link probability kept when an oversized cluster is re-cut.
 RECUT_THRESHOLD = 0.99
 
@@ -332,14 +334,23 @@ class IdentityLinker:
             )
 
     def resolve(self, match_threshold: float = 0.9) -> list[ResolvedIdentity]:
-        """Resolve identities with Splink, fused with hard deterministic links."""
+        """Resolve identities with Splink, fused with hard deterministic links.
+
+        With fewer than ``MIN_RECORDS_FOR_MODEL`` records there is nothing to train on, and
+        the exact-key links alone decide.
+        """
         if not 0 < match_threshold < 1:
             raise ValueError(f"match_threshold must be between 0 and 1 (got {match_threshold})")
         if not self._records:
             return []
         table = _records_table(self._records)
         links = deterministic_links(table)
-        if len(self._records) > 1:
+        if len(self._records) < MIN_RECORDS_FOR_MODEL:
+            logger.info(
+                "%d records are too few to train a match model: linking on exact keys only",
+                len(self._records),
+            )
+        else:
             scored = splink_links(table, match_threshold)
             links.left += scored.left
             links.right += scored.right

@@ -1,0 +1,319 @@
+"""Every ``growthnav`` command: its success path and at least one bad-input path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from growthnav.cli.app import app
+from growthnav.cli.due import connector_lock, is_due
+from growthnav.cli.home import Home
+from growthnav.connectors import ConnectorConfig, ConnectorType, SyncSchedule
+from typer.testing import CliRunner
+
+CSV = (
+    "order_id,closed_at,total,customer_id,email,phone,first_name\n"
+    "1,2024-01-31 18:05,$12.50,g1,ana@example.com,(917) 933-6320,Ana\n"
+    "2,2024-02-01 12:00,7.25,g2,bo@example.com,,Bo\n"
+    "3,not a date,3.00,g1,ANA@example.com,,Ana\n"
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def run(home: Path) -> Any:
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0, input: str | None = None) -> Any:
+        result = runner.invoke(
+            app, list(args), env={"GROWTHNAV_HOME": str(home), "COLUMNS": "160"}, input=input
+        )
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "orders.csv"
+    path.write_text(CSV)
+    return path
+
+
+def _add(run: Any, export: Path, *extra: str) -> str:
+    result = run(
+        "connectors",
+        "add",
+        "--customer",
+        "brand",
+        "--type",
+        "file",
+        "--name",
+        "POS orders",
+        "--param",
+        f"path={export}",
+        "--param",
+        "source=pos",
+        *extra,
+    )
+    return str(result.output.split()[-1])
+
+
+def test_types_lists_every_type_with_its_spec(run: Any) -> None:
+    rows = json.loads(run("connectors", "types", "--json").stdout)
+    file_type = next(r for r in rows if r["type"] == "file")
+    assert file_type["available"] is True
+    assert "path" in file_type["params"]
+    assert {r["type"] for r in rows} >= {"snowflake", "salesforce", "hubspot", "file"}
+    assert "file" in run("connectors", "types").output
+
+
+def test_add_list_show_and_bad_input(run: Any, export: Path, tmp_path: Path) -> None:
+    connector_id = _add(run, export, "--map", "order_id=transaction_id")
+    assert connector_id == "file-pos-orders"
+    listed = json.loads(run("connectors", "list", "--json").stdout)
+    assert [c["connector_id"] for c in listed] == [connector_id]
+    assert "POS orders" in run("connectors", "list").output
+    shown = json.loads(run("connectors", "show", connector_id, "--json").stdout)
+    assert shown["field_map"] == {"order_id": "transaction_id"}
+    assert "connection_params" in run("connectors", "show", connector_id).output
+    # Bad input: one clear line, exit 2, nothing saved.
+    bad = run("connectors", "add", "--customer", "brand", "--type", "nope", "--name", "x", code=2)
+    assert "is not a connector type" in bad.output
+    bad = run("connectors", "add", "--type", "file", "--name", "x", code=2)
+    assert "--customer" in bad.output
+    bad = run(
+        "connectors",
+        "add",
+        "--customer",
+        "brand",
+        "--type",
+        "file",
+        "--name",
+        "y",
+        "--param",
+        "nopath",
+        code=2,
+    )
+    assert "KEY=VALUE" in bad.output
+    bad = run("connectors", "add", "--customer", "brand", "--type", "file", "--name", "z", code=2)
+    assert "path" in bad.output
+    assert "Traceback" not in bad.output
+    assert len(json.loads(run("connectors", "list", "--json").stdout)) == 1
+    run("connectors", "show", "missing", code=2)
+
+
+def test_add_from_yaml_moves_secrets_to_the_store(
+    run: Any, export: Path, tmp_path: Path, home: Path
+) -> None:
+    spec = tmp_path / "connector.yaml"
+    spec.write_text(
+        f"customer_id: brand\ntype: file\nname: from yaml\nconnection_params:\n  path: {export}\n"
+        "field_map:\n  order_id: transaction_id\n  closed_at: timestamp\n  total: value\n"
+    )
+    connector_id = _add_from(run, spec)
+    shown = json.loads(run("connectors", "show", connector_id, "--json").stdout)
+    assert shown["name"] == "from yaml"
+    assert shown["field_map"]["total"] == "value"
+    not_a_mapping = tmp_path / "list.yaml"
+    not_a_mapping.write_text("- a\n- b\n")
+    assert "mapping" in run("connectors", "add", "--from-file", str(not_a_mapping), code=2).output
+
+
+def _add_from(run: Any, spec: Path) -> str:
+    return str(run("connectors", "add", "--from-file", str(spec)).output.split()[-1])
+
+
+def test_test_discover_sync_status_and_remove(run: Any, export: Path) -> None:
+    connector_id = _add(run, export)
+    assert "connection ok" in run("connectors", "test", connector_id).output
+    proposed = json.loads(run("connectors", "discover", connector_id, "--json").stdout)
+    assert proposed["field_map"]["order_id"] == "transaction_id"
+    assert proposed["validation"]["columns"]["closed_at"]["parse_rate"] == pytest.approx(
+        2 / 3, abs=1e-3
+    )
+    assert proposed["applied"] is False
+    table = run("connectors", "discover", connector_id, "--apply").output
+    assert "mapping stored" in table
+    assert "closed_at" in table
+    # One reject in three is above the default 5% threshold: partial, exit 3.
+    first = json.loads(run("connectors", "sync", connector_id, "--json", code=3).stdout)
+    assert (first["fetched"], first["loaded"], first["rejected"]) == (3, 2, {"bad_timestamp": 1})
+    again = run("connectors", "sync", connector_id).output
+    assert "nothing new" in again
+    full = json.loads(
+        run(
+            "connectors", "sync", connector_id, "--full", "--json", "--max-reject-rate", "0.5"
+        ).output
+    )
+    assert (full["loaded"], full["unchanged"]) == (0, 2)
+    assert "--since" in run("connectors", "sync", connector_id, "--since", "soon", code=2).output
+    run("connectors", "sync", "missing", code=2)
+    status = json.loads(run("connectors", "status", connector_id, "--json").stdout)
+    assert status[0]["runs"][0]["unchanged"] == 2
+    assert [r["mode"] for r in status[0]["runs"]] == ["full", "incremental", "incremental"]
+    assert connector_id in run("connectors", "status").output
+    kept = run("connectors", "remove", connector_id, input="n\n")
+    assert "kept" in kept.output
+    run("connectors", "remove", connector_id, "--yes")
+    run("connectors", "remove", connector_id, "--yes", code=2)
+
+
+def test_identity_resolve_and_lookup(run: Any, export: Path) -> None:
+    connector_id = _add(
+        run,
+        export,
+        "--map",
+        "order_id=transaction_id",
+        "--map",
+        "closed_at=timestamp",
+        "--map",
+        "total=value",
+        "--map",
+        "customer_id=user_id",
+        "--map",
+        "email=email",
+        "--map",
+        "phone=phone",
+        "--map",
+        "first_name=first_name",
+    )
+    run("connectors", "sync", connector_id, "--max-reject-rate", "0.5")
+    report = json.loads(run("identity", "resolve", "--customer", "brand", "--json").stdout)
+    assert (report["records"], report["people"]) == (2, 2)
+    assert "2 people" in run("identity", "resolve", "--customer", "brand", "--deterministic").output
+    [person] = json.loads(
+        run(
+            "identity", "lookup", "--customer", "brand", "--email", "ANA@example.com", "--json"
+        ).output
+    )
+    assert person["conversions"] == 1
+    by_id = json.loads(
+        run(
+            "identity",
+            "lookup",
+            "--customer",
+            "brand",
+            "--id",
+            person["global_customer_id"],
+            "--json",
+        ).output
+    )
+    assert by_id == [person]
+    run("identity", "lookup", "--customer", "brand", "--phone", "+19179336320")
+    run("identity", "lookup", "--customer", "brand", "--email", "x@example.com", code=1)
+    assert "exactly one" in run("identity", "lookup", "--customer", "brand", code=2).output
+    assert (
+        "not a valid email"
+        in run("identity", "lookup", "--customer", "brand", "--email", "nope", code=2).output
+    )
+    assert (
+        "cannot name a dataset"
+        in run("identity", "resolve", "--customer", "Bad Name", code=2).output
+    )
+
+
+def test_run_due_syncs_due_connectors_and_reports_failures(
+    run: Any, export: Path, tmp_path: Path
+) -> None:
+    good = _add(
+        run,
+        export,
+        "--map",
+        "order_id=transaction_id",
+        "--map",
+        "closed_at=timestamp",
+        "--map",
+        "total=value",
+        "--schedule",
+        "hourly",
+    )
+    missing = tmp_path / "gone.csv"
+    missing.write_text(CSV)
+    bad = str(
+        run(
+            "connectors",
+            "add",
+            "--customer",
+            "brand",
+            "--type",
+            "file",
+            "--name",
+            "gone",
+            "--param",
+            f"path={missing}",
+            "--map",
+            "order_id=transaction_id",
+            "--map",
+            "closed_at=timestamp",
+            "--map",
+            "total=value",
+        ).output.split()[-1]
+    )
+    missing.unlink()
+    outcomes = json.loads(run("run-due", "--json", code=3).stdout)
+    status = {o["connector_id"]: o["status"] for o in outcomes}
+    assert status == {good: "synced", bad: "failed"}
+    # Just synced: the good one is not due again; the failed one is retried.
+    outcomes = json.loads(run("run-due", "--json", code=1).stdout)
+    assert [o["connector_id"] for o in outcomes] == [bad]
+    run("connectors", "remove", bad, "--yes")
+    assert "nothing due" in run("run-due").output
+    assert (
+        "--schedule"
+        in run(
+            "connectors",
+            "add",
+            "--customer",
+            "b",
+            "--type",
+            "file",
+            "--name",
+            "n",
+            "--param",
+            f"path={export}",
+            "--schedule",
+            "often",
+            code=2,
+        ).output
+    )
+
+
+def test_schedules_and_the_lock(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    config = ConnectorConfig(
+        connector_type=ConnectorType.FILE,
+        customer_id="b",
+        name="n",
+        sync_schedule=SyncSchedule.DAILY,
+    )
+    assert is_due(config, None, now)
+    assert not is_due(config, now - timedelta(hours=23), now)
+    assert is_due(config, now - timedelta(hours=24), now)
+    config.sync_schedule = SyncSchedule.MANUAL
+    assert not is_due(config, None, now)
+    config.sync_schedule, config.is_active = SyncSchedule.HOURLY, False
+    assert not is_due(config, None, now)
+    home = Home(tmp_path, {})
+    with connector_lock(home, "c") as first, connector_lock(home, "c") as second:
+        assert (first, second) == (True, False)
+    with connector_lock(home, "c") as again:
+        assert again is True
+
+
+def test_debug_shows_the_traceback(run: Any) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["--debug", "connectors", "show", "missing"], env={"GROWTHNAV_HOME": "/nonexistent/x"}
+    )
+    assert result.exit_code != 0
+    assert result.exception is not None

@@ -1,0 +1,160 @@
+"""The heuristic mapper, its business rules, the dry run and the remembered mapping."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from growthnav.connectors.discovery import (
+    ColumnProfiler,
+    MappingMemory,
+    SchemaDiscovery,
+    heuristic_suggestions,
+    source_signature,
+    tokens,
+)
+from growthnav.sandbox import EXPECTED_FIELD_MAPS, SYSTEMS, generate_business
+
+
+def field_map(rows: list[dict[str, Any]]) -> dict[str, str | None]:
+    suggestions = heuristic_suggestions(ColumnProfiler().profile(rows))
+    return {s.source_field: s.target_field for s in suggestions}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("PURCHASED_AT", ["purchased", "at"]),
+        ("settlementAmount", ["settlement", "amount"]),
+        ("hs_lastmodifieddate", ["lastmodifieddate"]),
+        ("Customer_Email__c", ["customer", "email"]),
+        ("pi__score", ["score"]),
+        ("Order #", ["order", "number"]),
+        ("CARDFINGERPRINT", ["card", "fingerprint"]),
+        ("txn_amt", ["transaction", "amount"]),
+    ],
+)
+def test_tokens(name: str, expected: list[str]) -> None:
+    assert tokens(name) == expected
+
+
+def test_value_is_what_the_customer_paid_not_tip_tax_or_subtotal() -> None:
+    rows = [
+        {"subtotal": "10.00", "tax": "0.89", "tip": "2.00", "discount": "1.00", "total": "11.89"},
+        {"subtotal": "20.00", "tax": "1.78", "tip": "0.00", "discount": "0.00", "total": "21.78"},
+    ]
+    mapped = field_map(rows)
+    assert mapped["total"] == "value"
+    assert {mapped[c] for c in ("subtotal", "tax", "tip", "discount")} == {None}
+
+
+def test_value_prefers_a_total_excluding_tip() -> None:
+    rows = [{"total": "12.89", "total_excl_tip": "10.89"}, {"total": "5", "total_excl_tip": "4"}]
+    assert field_map(rows)["total_excl_tip"] == "value"
+
+
+def test_timestamp_is_when_the_check_closed_not_opened() -> None:
+    rows = [
+        {"opened_at": "2024-01-31 18:00", "closed_at": "2024-01-31 18:45"},
+        {"opened_at": "2024-02-01 12:00", "closed_at": "2024-02-01 12:30"},
+    ]
+    mapped = field_map(rows)
+    assert mapped["closed_at"] == "timestamp"
+    assert mapped["opened_at"] is None
+
+
+def test_user_id_is_the_customer_never_an_employee_or_owner() -> None:
+    rows = [
+        {"server_id": "E1", "owner_id": "O1", "guest_id": "G1", "check_id": "C1"},
+        {"server_id": "E1", "owner_id": "O2", "guest_id": "G2", "check_id": "C2"},
+    ]
+    mapped = field_map(rows)
+    assert mapped["guest_id"] == "user_id"
+    assert mapped["server_id"] is None
+    assert mapped["owner_id"] is None
+
+
+def test_order_level_id_over_line_item_id() -> None:
+    rows = [
+        {"line_item_id": f"L{i}", "order_id": f"O{i // 2}", "item_name": "Taco"} for i in range(6)
+    ]
+    mapped = field_map(rows)
+    assert mapped["order_id"] == "transaction_id"
+    assert mapped["line_item_id"] != "transaction_id"
+
+
+def test_values_decide_when_names_say_nothing() -> None:
+    rows = [{"col_a": f"user{i}@example.com", "col_b": "x"} for i in range(20)]
+    suggestions = {s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))}
+    assert suggestions["col_a"].target_field == "email"
+    assert "email addresses" in suggestions["col_a"].reason
+    assert suggestions["col_b"].target_field is None
+
+
+def test_name_without_fitting_values_loses_confidence() -> None:
+    rows = [{"email": "not an address", "phone": "call me"} for _ in range(10)]
+    suggestions = {s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))}
+    assert suggestions["email"].confidence < 0.5
+    assert suggestions["phone"].confidence < 0.5
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_demo_exports_map_as_an_analyst_would(system: str) -> None:
+    business = generate_business(people=300, seed=11)
+    result = SchemaDiscovery(llm="off", timezone=business.timezone).analyze_sync(
+        business.tables[system]
+    )
+    assert result["field_map"] == EXPECTED_FIELD_MAPS[system]
+    assert result["validation"]["missing_required"] == []
+
+
+def test_analyze_keeps_the_plans_async_api_and_reports_the_dry_run() -> None:
+    rows: list[dict[str, Any]] = [
+        {"order_id": "1", "closed_at": "2024-01-31 18:05", "total": "$12.50", "email": "a@b.co"},
+        {"order_id": "2", "closed_at": "31/31/2024", "total": "N/A", "email": "nope"},
+        {"order_id": "3", "closed_at": "2024-02-01 10:00", "total": "3.00", "email": None},
+    ]
+    result = asyncio.run(SchemaDiscovery(environ={}).analyze(rows, context="POS"))
+    assert set(result) >= {"profiles", "suggestions", "field_map", "confidence_summary"}
+    assert result["mapper"] == "heuristic"
+    assert "no ANTHROPIC_API_KEY" in result["warnings"][0]
+    validation = result["validation"]
+    assert validation["rows"] == 3
+    assert validation["would_load"] == 2
+    # The second row has a bad date and a bad amount: one reject, under its first reason.
+    assert validation["would_reject"] == {"bad_timestamp": 1}
+    assert validation["columns"]["closed_at"]["parse_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert validation["columns"]["total"]["filled"] == 3
+    assert validation["columns"]["email"]["parse_rate"] == 0.5
+    assert validation["required_covered"] == {
+        "transaction_id": True,
+        "timestamp": True,
+        "value": True,
+    }
+
+
+def test_missing_required_fields_are_reported() -> None:
+    result = SchemaDiscovery(llm="off").analyze_sync([{"email": "a@b.co"}, {"email": "c@d.co"}])
+    assert result["validation"]["missing_required"] == ["transaction_id", "timestamp", "value"]
+
+
+def test_a_confirmed_mapping_is_offered_first_next_time(tmp_path: Path) -> None:
+    memory = MappingMemory(tmp_path / "registry.db")
+    rows = [{"Ticket": "1", "When": "2024-01-31", "Paid": "4.00", "Guest": "x"}]  # names say little
+    discovery = SchemaDiscovery(llm="off", memory=memory)
+    first = discovery.analyze_sync(rows)
+    assert first["remembered"] is False
+    chosen = {"Ticket": "transaction_id", "When": "timestamp", "Paid": "value", "Guest": "user_id"}
+    discovery.confirm(first["profiles"], chosen)
+    # Another export with the same columns, in another order and case, maps identically.
+    second = SchemaDiscovery(llm="off", memory=MappingMemory(tmp_path / "registry.db"))
+    again = second.analyze_sync([{"guest": "y", "PAID": "1", "when": "2024-02-01", "ticket": "2"}])
+    assert source_signature(["Ticket", "When", "Paid", "Guest"]) == source_signature(
+        ["guest", "PAID", "when", "ticket"]
+    )
+    assert again["remembered"] is True
+    assert again["mapper"] == "remembered"
+    assert again["field_map"] == chosen
+    assert all(s.confidence == 1.0 for s in again["suggestions"] if s.target_field)
