@@ -156,9 +156,14 @@ def test_test_discover_sync_status_and_remove(run: Any, export: Path) -> None:
     assert (full["loaded"], full["unchanged"]) == (0, 2)
     assert "--since" in run("connectors", "sync", connector_id, "--since", "soon", code=2).output
     run("connectors", "sync", "missing", code=2)
+    remapped = json.loads(run("connectors", "remap", connector_id, "--json").stdout)
+    assert (remapped["mode"], remapped["fetched"], remapped["unchanged"]) == ("remap", 3, 2)
+    assert "re-mapped" in run("connectors", "remap", connector_id).output
+    run("connectors", "remap", "missing", code=2)
     status = json.loads(run("connectors", "status", connector_id, "--json").stdout)
-    assert status[0]["runs"][0]["unchanged"] == 2
-    assert [r["mode"] for r in status[0]["runs"]] == ["full", "incremental", "incremental"]
+    assert status[0]["runs"][2]["unchanged"] == 2
+    modes = [r["mode"] for r in status[0]["runs"]]
+    assert modes == ["remap", "remap", "full", "incremental", "incremental"]
     assert connector_id in run("connectors", "status").output
     kept = run("connectors", "remove", connector_id, input="n\n")
     assert "kept" in kept.output

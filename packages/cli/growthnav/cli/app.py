@@ -27,6 +27,7 @@ from growthnav.connectors import (
     SyncResult,
     SyncSchedule,
     get_registry,
+    run_remap,
     run_sync,
 )
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
@@ -452,6 +453,33 @@ def sync(
             f"(above {max_reject_rate:.0%}); see `growthnav connectors status`"
         )
         raise typer.Exit(PARTIAL)
+
+
+@connectors_app.command("remap")
+def remap(connector_id: str, as_json: JsonOption = False) -> None:
+    """Re-normalize already-synced raw records with the current field map (no fetch)."""
+    with _errors():
+        home = _home()
+        config = _config(home, connector_id)
+        connector = get_registry().create(config)
+        try:
+            with _progress() as bar:
+                bar.add_task(f"re-mapping {config.name}", total=None, rate="")
+                result = run_remap(connector, home.storage, home.warehouse)
+        finally:
+            connector.close()
+    if as_json:
+        _print_json(_result_view(result))
+    elif result.success:
+        console.print(
+            f"{connector_id}: {result.records_fetched:,} raw records re-mapped, "
+            f"{result.records_loaded:,} changed, {result.records_unchanged:,} unchanged, "
+            f"{sum(result.records_rejected.values()):,} rejected "
+            f"{dict(result.records_rejected) or ''}"
+        )
+    if not result.success:
+        errors.print(f"[red]failed:[/red] {result.error}", highlight=False)
+        raise typer.Exit(FAILED)
 
 
 @connectors_app.command("status")

@@ -39,6 +39,7 @@ from growthnav.connectors.exceptions import (
     TransientError,
 )
 from growthnav.connectors.registry import ConnectorRegistry, get_registry
+from growthnav.connectors.remap import run_remap
 from growthnav.connectors.secrets import EnvSecretStore, FileSecretStore, SecretStore
 from growthnav.connectors.sinks import WarehouseSink
 from growthnav.connectors.spec import ConnectorSpec, FieldSpec, NoCredentials, SpecModel
@@ -77,6 +78,7 @@ __all__ = [
     "WarehouseSink",
     "connector_id_for",
     "get_registry",
+    "run_remap",
     "run_sync",
 ]
 

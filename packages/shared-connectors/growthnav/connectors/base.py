@@ -60,9 +60,12 @@ _SOURCE_BY_CATEGORY = {
 class ConversionSink(Protocol):
     """Where a sync puts each normalized batch (the warehouse, in production)."""
 
-    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> LoadCounts | None:
+    def write(
+        self, connector: BaseConnector, batch: NormalizedBatch, raw: pa.Table | None = None
+    ) -> LoadCounts | None:
         """Make the batch's conversions and rejects durable before the cursor moves.
 
+        ``raw`` is the batch as the source sent it (kept for re-mapping when the sink can).
         Returns what the load did when the sink can tell (inserted, updated, unchanged).
         """
 
@@ -173,13 +176,7 @@ class BaseConnector(ABC):
         parts: list[pa.Table] = []
         taken = 0
         for batch in self.fetch_batches(batch_size=min(rows, self.config.batch_size)):
-            if isinstance(batch, pa.Table):
-                part = batch
-            elif isinstance(batch, pa.RecordBatch):
-                part = pa.Table.from_batches([batch])
-            else:
-                part = records_to_arrow(list(batch))
-            parts.append(part.slice(0, rows - taken))
+            parts.append(as_table(batch).slice(0, rows - taken))
             taken += parts[-1].num_rows
             if taken >= rows:
                 break
@@ -188,6 +185,13 @@ class BaseConnector(ABC):
         return pa.concat_tables(parts, promote_options="permissive")
 
     # -- normalization -----------------------------------------------------------------
+
+    def record_key_column(self) -> str | None:
+        """The column that identifies a raw record: the primary key, else the mapped id."""
+        if self.primary_key:
+            return self.primary_key
+        columns = self.field_map.targets.get("transaction_id", ())
+        return columns[0].name if columns else None
 
     @property
     def conversion_kind(self) -> tuple[ConversionType, ConversionSource]:
@@ -290,7 +294,7 @@ class BaseConnector(ABC):
             cursor = _parse_cursor(result.cursor) if self.cursor_field else None
             batches = self.fetch_batches(since=since, until=until)
             for batch, normalized in normalizer.normalize_stream(batches):
-                counts = sink.write(self, normalized) if sink is not None else None
+                counts = sink.write(self, normalized, as_table(batch)) if sink is not None else None
                 result.batches += 1
                 result.records_fetched += normalized.input_rows
                 if counts is None:
@@ -394,6 +398,15 @@ class BaseConnector(ABC):
             self._normalizer = None
         self._client = None
         self._authenticated = False
+
+
+def as_table(batch: RawBatch) -> pa.Table:
+    """A raw batch as an Arrow table."""
+    if isinstance(batch, pa.Table):
+        return batch
+    if isinstance(batch, pa.RecordBatch):
+        return pa.Table.from_batches([batch])
+    return records_to_arrow(list(batch))
 
 
 def _parse_cursor(text: str | None) -> datetime | None:

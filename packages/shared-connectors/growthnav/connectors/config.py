@@ -54,6 +54,8 @@ class SyncMode(str, Enum):
 
     FULL = "full"
     INCREMENTAL = "incremental"
+    #: Re-normalize the raw records already kept, with the current field map (no fetch).
+    REMAP = "remap"
 
 
 class SyncSchedule(str, Enum):

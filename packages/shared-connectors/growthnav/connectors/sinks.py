@@ -4,27 +4,44 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from growthnav.conversions import NormalizedBatch
-from growthnav.warehouse import LoadCounts, Warehouse
+from growthnav.warehouse import DuckDBWarehouse, LoadCounts, Warehouse
+from growthnav.warehouse.raw_records import DuckDBRawStore
 
 if TYPE_CHECKING:
     from growthnav.connectors.base import BaseConnector
 
 
 class WarehouseSink:
-    """Upserts conversions and rejects into a warehouse, one transaction per table per batch.
+    """Keeps raw records (DuckDB), then upserts conversions and rejects, batch by batch.
 
-    A replayed batch changes nothing: both tables are keyed.
+    A replayed batch changes nothing: all three are keyed.
     """
 
-    def __init__(self, warehouse: Warehouse) -> None:
+    def __init__(self, warehouse: Warehouse, *, keep_raw: bool = True) -> None:
         self.warehouse = warehouse
+        self.raw = (
+            DuckDBRawStore(warehouse)
+            if keep_raw and isinstance(warehouse, DuckDBWarehouse)
+            else None
+        )
         self.counts = LoadCounts()
         self.rejects_written = 0
+        self.raw_written = 0
 
-    def write(self, connector: BaseConnector, batch: NormalizedBatch) -> LoadCounts:
-        """Load the batch's conversions, then its rejects; returns the conversion counts."""
+    def write(
+        self, connector: BaseConnector, batch: NormalizedBatch, raw: pa.Table | None = None
+    ) -> LoadCounts:
+        """Keep the raw batch, load its conversions, then its rejects; returns the counts."""
         customer_id = connector.config.customer_id
+        if self.raw is not None and raw is not None:
+            self.raw_written += self.raw.store_raw(
+                customer_id,
+                connector.config.effective_connector_id,
+                raw,
+                connector.record_key_column(),
+            )
         counts = self.warehouse.upsert_conversions(customer_id, batch.conversions)
         self.counts += counts
         self.rejects_written += self.warehouse.write_rejects(customer_id, batch.rejects)

@@ -14,6 +14,9 @@ from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 #: The keys that make a replayed batch a no-op.
 CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
 REJECT_KEY = ("connector_id", "reject_key")
+#: Columns a sync never overwrites: identity resolution owns them (a re-synced row keeps its
+#: global customer id until the next resolution).
+MANAGED_COLUMNS = ("global_customer_id",)
 
 _CUSTOMER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 

@@ -16,6 +16,7 @@ from google.cloud import bigquery
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.warehouse.base import (
     CONVERSION_KEY,
+    MANAGED_COLUMNS,
     REJECT_KEY,
     KeyedWarehouse,
     check_customer_id,
@@ -92,7 +93,7 @@ class BigQueryWarehouse(KeyedWarehouse):
                 buffer, staging, job_config=config, timeout=self.timeout
             ).result(timeout=self.timeout)
             on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
-            values = [n for n in batch.schema.names if n not in key]
+            values = [n for n in batch.schema.names if n not in key and n not in MANAGED_COLUMNS]
             changed = " OR ".join(f"NOT (t.`{n}` IS NOT DISTINCT FROM s.`{n}`)" for n in values)
             counts = next(
                 iter(

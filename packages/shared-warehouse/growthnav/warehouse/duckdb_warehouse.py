@@ -20,6 +20,7 @@ from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.warehouse.base import (
     CONVERSION_KEY,
+    MANAGED_COLUMNS,
     REJECT_KEY,
     KeyedWarehouse,
     check_customer_id,
@@ -114,7 +115,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         table = self._table(customer_id, name)
         names = [n for n in batch.schema.names]
         on = " AND ".join(f't."{k}" = s."{k}"' for k in key)
-        values = [n for n in names if n not in key]
+        values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
         changed = " OR ".join(f't."{n}" IS DISTINCT FROM s."{n}"' for n in values) or "FALSE"
         updates = ", ".join(f'"{n}" = s."{n}"' for n in values) + ", loaded_at = current_timestamp"
         columns = ", ".join(f'"{n}"' for n in names)
