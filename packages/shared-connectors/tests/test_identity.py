@@ -100,7 +100,7 @@ def test_aliases_and_bad_input() -> None:
     assert linker.records[0]["email"] == "x@example.com"
     with pytest.raises(ValueError, match="unknown identity field 'mail'"):
         IdentityLinker(aliases={"mail": ["m"]})
-    with pytest.raises(ValueError, match="has no 'id'"):
+    with pytest.raises(ValueError, match="no 'id'"):
         linker.add_records([{"email": "y@example.com"}], "crm")
     with pytest.raises(ValueError, match="between 0 and 1"):
         linker.resolve(1.5)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,10 @@ from growthnav.connectors.identity.fragments import (
     IdentityType,
     ResolvedIdentity,
 )
-from growthnav.connectors.identity.keys import FIELD_ALIASES, IDENTITY_FIELDS, identity_keys
+from growthnav.connectors.identity.keys import FIELD_ALIASES, IDENTITY_FIELDS
+from growthnav.connectors.identity.keys_sql import KEYS_SCHEMA, identity_keys_table
+from growthnav.conversions.phones import PhoneBatchParser
+from growthnav.conversions.records import records_to_arrow
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +102,6 @@ class Links:
 
     def __len__(self) -> int:
         return len(self.left)
-
-
-def _records_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    names = ("source_system", "source_id", *IDENTITY_FIELDS)
-    return pa.table(
-        {
-            "unique_id": pa.array(range(len(rows)), pa.int64()),
-            **{n: pa.array([r.get(n) for r in rows], pa.string()) for n in names},
-        }
-    )
 
 
 def deterministic_links(table: pa.Table) -> Links:
@@ -303,35 +296,43 @@ class IdentityLinker:
             self.aliases[name] = (*extra, *FIELD_ALIASES[name])
         self.phone_region = phone_region
         self.max_cluster_size = max_cluster_size
-        self._records: list[dict[str, Any]] = []
+        self._tables: list[pa.Table] = []
+        self._phones = PhoneBatchParser(phone_region)
         #: Clusters re-cut by the last resolve (their first member's key).
         self.recut_clusters: list[tuple[str, str]] = []
         #: Links behind the last resolve, as (left, right, probability) over ``records``.
         self.last_links = Links()
 
     @property
+    def size(self) -> int:
+        """How many records were added."""
+        return sum(t.num_rows for t in self._tables)
+
+    @property
     def records(self) -> list[dict[str, Any]]:
-        """The normalized records added so far."""
-        return self._records
+        """The normalized records added so far (canonical keys)."""
+        return self.table().to_pylist()
+
+    def table(self) -> pa.Table:
+        """The normalized records as one Arrow table, with a ``unique_id`` per record."""
+        keys = pa.concat_tables(self._tables) if self._tables else KEYS_SCHEMA.empty_table()
+        return keys.add_column(0, "unique_id", pa.array(range(keys.num_rows), pa.int64()))
 
     def add_records(
         self, records: Iterable[Mapping[str, Any]], source: str, id_column: str = "id"
     ) -> None:
         """Add customer records from one source system; ``id_column`` holds the source id."""
-        for record in records:
-            source_id = record.get(id_column)
-            if source_id is None or str(source_id).strip() == "":
-                raise ValueError(
-                    f"a {source} record has no {id_column!r}: pass id_column= naming the "
-                    "column that identifies a record in the source"
-                )
-            self._records.append(
-                {
-                    "source_system": source,
-                    "source_id": str(source_id),
-                    **identity_keys(record, self.aliases, self.phone_region),
-                }
+        rows = list(records)
+        if rows:
+            self.add_table(records_to_arrow(rows), source, id_column)
+
+    def add_table(self, table: pa.Table, source: str, id_column: str = "id") -> None:
+        """Add a table of customer records (the fast path: normalized in one query)."""
+        self._tables.append(
+            identity_keys_table(
+                table, source, id_column, self.aliases, self.phone_region, self._phones
             )
+        )
 
     def resolve(self, match_threshold: float = 0.9) -> list[ResolvedIdentity]:
         """Resolve identities with Splink, fused with hard deterministic links.
@@ -339,52 +340,79 @@ class IdentityLinker:
         With fewer than ``MIN_RECORDS_FOR_MODEL`` records there is nothing to train on, and
         the exact-key links alone decide.
         """
+        return self._identities(self.resolve_table(match_threshold))
+
+    def resolve_deterministic(self) -> list[ResolvedIdentity]:
+        """Resolve identities on exact canonical keys only (transitively)."""
+        return self._identities(self.resolve_table(deterministic=True))
+
+    def resolve_table(
+        self, match_threshold: float = 0.9, *, deterministic: bool = False
+    ) -> pa.Table:
+        """One row per record: its cluster (a record index) and the cluster's probability.
+
+        Columns: ``unique_id``, ``source_system``, ``source_id``, ``cluster``,
+        ``match_probability``. The data-sized form of ``resolve``.
+        """
         if not 0 < match_threshold < 1:
             raise ValueError(f"match_threshold must be between 0 and 1 (got {match_threshold})")
-        if not self._records:
-            return []
-        table = _records_table(self._records)
-        links = deterministic_links(table)
-        if len(self._records) < MIN_RECORDS_FOR_MODEL:
+        table = self.table()
+        links = deterministic_links(table) if table.num_rows else Links()
+        if deterministic:
+            pass
+        elif table.num_rows < MIN_RECORDS_FOR_MODEL:
             logger.info(
                 "%d records are too few to train a match model: linking on exact keys only",
-                len(self._records),
+                table.num_rows,
             )
         else:
             scored = splink_links(table, match_threshold)
             links.left += scored.left
             links.right += scored.right
             links.probability += scored.probability
-        return self._identities(links)
-
-    def resolve_deterministic(self) -> list[ResolvedIdentity]:
-        """Resolve identities on exact canonical keys only (transitively)."""
-        if not self._records:
-            return []
-        return self._identities(deterministic_links(_records_table(self._records)))
-
-    def _identities(self, links: Links) -> list[ResolvedIdentity]:
         self.last_links = links
-        sets, recut = cluster(len(self._records), links, self.max_cluster_size)
-        self.recut_clusters = [
-            (self._records[r]["source_system"], self._records[r]["source_id"]) for r in recut
-        ]
-        root_of = [sets.find(i) for i in range(len(self._records))]
-        totals: dict[int, list[float]] = defaultdict(list)
+        size = table.num_rows
+        sets, recut = cluster(size, links, self.max_cluster_size)
+        systems = [str(v) for v in table.column("source_system").to_pylist()]
+        ids = [str(v) for v in table.column("source_id").to_pylist()]
+        self.recut_clusters = [(systems[r], ids[r]) for r in recut]
+        roots = [sets.find(i) for i in range(size)]
+        totals: dict[int, float] = defaultdict(float)
+        counts: dict[int, int] = defaultdict(int)
         for a, b, p in zip(links.left, links.right, links.probability, strict=True):
-            if root_of[a] == root_of[b]:
-                totals[root_of[a]].append(p)
-        identities = []
-        for root, members in sets.groups().items():
-            scores = totals.get(root)
-            identities.append(self._identity(members, sum(scores) / len(scores) if scores else 1.0))
-        return identities
+            if roots[a] == roots[b]:
+                totals[roots[a]] += p
+                counts[roots[a]] += 1
+        probability = [round(totals[r] / counts[r], 6) if counts.get(r) else 1.0 for r in roots]
+        return pa.table(
+            {
+                "unique_id": table.column("unique_id"),
+                "source_system": table.column("source_system"),
+                "source_id": table.column("source_id"),
+                "cluster": pa.array(roots, pa.int64()),
+                "match_probability": pa.array(probability, pa.float64()),
+            }
+        )
 
-    def _identity(self, members: list[int], probability: float) -> ResolvedIdentity:
+    def _identities(self, clusters: pa.Table) -> list[ResolvedIdentity]:
+        records = self.table().to_pylist()
+        members: dict[int, list[int]] = defaultdict(list)
+        for index, root in enumerate(clusters.column("cluster").to_pylist()):
+            members[int(root or 0)].append(index)
+        probability = [float(p or 0.0) for p in clusters.column("match_probability").to_pylist()]
+        return [
+            self._identity(records, indexes, probability[indexes[0]])
+            for indexes in members.values()
+        ]
+
+    @staticmethod
+    def _identity(
+        records: list[dict[str, Any]], members: list[int], probability: float
+    ) -> ResolvedIdentity:
         fragments: dict[IdentityFragment, None] = {}
         sources = []
         for i in members:
-            record = self._records[i]
+            record = records[i]
             sources.append((record["source_system"], record["source_id"]))
             for name, kind in _FRAGMENT_TYPES.items():
                 if record.get(name):
@@ -395,6 +423,6 @@ class IdentityLinker:
         return ResolvedIdentity(
             global_id=f"gc_{digest}",
             fragments=list(fragments),
-            match_probability=round(probability, 6),
+            match_probability=probability,
             source_records=sorted(sources),
         )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from growthnav.connectors.identity.fragments import ResolvedIdentity
 from growthnav.connectors.identity.linker import IdentityLinker
 from growthnav.connectors.identity.stable_ids import (
@@ -298,12 +299,9 @@ def resolve_customer(
     store.ensure(customer_id)
     records = store.customer_records(customer_id)
     linker = linker or IdentityLinker()
-    systems = [str(s) for s in records.column("source_system").to_pylist()]
-    rows = records.to_pylist()
-    for system in dict.fromkeys(systems):
-        linker.add_records(
-            (r for r in rows if r["source_system"] == system), source=system, id_column="source_id"
-        )
+    for system in dict.fromkeys(records.column("source_system").to_pylist()):
+        mine = records.filter(pc.equal(records.column("source_system"), pa.scalar(str(system))))
+        linker.add_table(mine, source=str(system), id_column="source_id")
     identities = (
         linker.resolve_deterministic() if deterministic else linker.resolve(match_threshold)
     )
