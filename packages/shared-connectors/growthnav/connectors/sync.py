@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -76,14 +77,19 @@ def run_sync(
             cursor=config.last_sync_cursor,
         )
     else:
+        sink = WarehouseSink(warehouse)
+        started_ns = time.time_ns()
         result = connector.sync(
             mode,
             since,
-            sink=WarehouseSink(warehouse),
+            sink=sink,
             checkpoint=lambda cursor: storage.checkpoint(connector_id, cursor),
         )
         if result.success:
             storage.save_source_schema(connector_id, columns)
+            if run.mode is SyncMode.FULL and sink.raw is not None:
+                # The whole source was just re-read: older raw copies are superseded.
+                sink.raw.retire_before(config.customer_id, connector_id, started_ns)
     result.schema_drift = run.schema_drift
     run.finished_at = result.completed_at
     run.success = result.success

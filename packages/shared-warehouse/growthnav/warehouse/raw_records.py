@@ -1,27 +1,30 @@
 """Raw records as the source sent them, kept so a changed field map can re-map without a fetch.
 
-One table per connector, ``"<customer>".raw__<connector>``, with the source's own columns
-(columns that appear later are added) plus ``_gn_key`` (the record's id), ``_gn_hash`` (a hash
-of the whole row), ``_gn_seq`` (when it was stored) and ``_gn_row`` (its place in the batch).
-``(_gn_key, _gn_hash)`` is unique, so a replayed batch stores nothing twice; a record that
-changed is stored again and the later version wins when re-mapping.
+Each batch a sync loads is written as a Parquet file beside the warehouse,
+``raw/<customer>/<connector>/<sequence>.parquet`` (written to a temporary name, then renamed,
+so a crash never leaves half a file), plus ``_gn_key``: the record's id. Writing Parquet costs
+a fraction of inserting the rows into a table. Re-mapping reads the files back in the order
+they were written; a replayed batch's duplicates collapse to one row, and a record that changed
+keeps both versions, the later after the earlier, so the later wins. A successful full sync
+retires the files of earlier syncs (it has just re-read the whole source).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from growthnav.warehouse.base import check_customer_id
 from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse
 
-_META = ("_gn_key", "_gn_hash", "_gn_seq", "_gn_row")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_META = ("_gn_key",)
 
 
 def raw_table_name(connector_id: str) -> str:
@@ -29,85 +32,78 @@ def raw_table_name(connector_id: str) -> str:
     return "raw__" + re.sub(r"[^a-z0-9_]", "_", connector_id.lower())
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class DuckDBRawStore:
-    """Raw records in the DuckDB warehouse, beside the customer's conversions."""
+    """Raw record files beside the DuckDB warehouse, and the re-map's housekeeping there."""
 
     def __init__(self, warehouse: DuckDBWarehouse) -> None:
         self.warehouse = warehouse
+        self.root = warehouse.path.parent / "raw"
 
-    def _table(self, customer_id: str, connector_id: str) -> str:
-        return self.warehouse.table_name(customer_id, raw_table_name(connector_id))
+    def directory(self, customer_id: str, connector_id: str) -> Path:
+        """Where a connector's raw record files are."""
+        return self.root / check_customer_id(customer_id) / raw_table_name(connector_id)
 
     def store_raw(
         self, customer_id: str, connector_id: str, batch: pa.Table, key_column: str | None
     ) -> int:
-        """Keep a batch of raw records (a replay stores nothing twice); returns rows added."""
+        """Write a batch of raw records; returns how many rows were written."""
         if batch.num_rows == 0:
             return 0
-        self.warehouse.ensure_customer(customer_id)
-        table = self._table(customer_id, connector_id)
         names = [n for n in batch.column_names if n not in _META]
-        key = (
-            f"coalesce(CAST({_ident(key_column)} AS VARCHAR), '')"
-            if key_column and key_column in names
-            else "''"
-        )
-        row_hash = f"hash({', '.join(_ident(n) for n in names)})"
-        with self.warehouse.connection() as connection:
-            connection.register("incoming_raw", batch.select(names))
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                self._ensure_columns(connection, table, customer_id, connector_id)
-                seq = time.time_ns()
-                added = connection.execute(
-                    f"INSERT INTO {table} BY NAME SELECT *, {key} AS _gn_key, "
-                    f"{row_hash} AS _gn_hash, {seq}::BIGINT AS _gn_seq, "
-                    "(row_number() OVER ())::BIGINT AS _gn_row FROM incoming_raw "
-                    "ON CONFLICT DO NOTHING"
-                ).fetchall()
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        return int(added[0][0]) if added else 0
-
-    def _ensure_columns(
-        self, connection: Any, table: str, customer_id: str, connector_id: str
-    ) -> None:
-        incoming = connection.execute("DESCRIBE SELECT * FROM incoming_raw").fetchall()
-        existing = connection.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-            [customer_id, raw_table_name(connector_id)],
-        ).fetchall()
-        if not existing:
-            columns = ", ".join(f"{_ident(name)} {kind}" for name, kind, *_ in incoming)
-            connection.execute(
-                f"CREATE TABLE {table} ({columns}, _gn_key VARCHAR NOT NULL, "
-                "_gn_hash UBIGINT NOT NULL, _gn_seq BIGINT NOT NULL, _gn_row BIGINT NOT NULL, "
-                "PRIMARY KEY (_gn_key, _gn_hash))"
-            )
-            return
-        have = {row[0] for row in existing}
-        for name, kind, *_ in incoming:
-            if name not in have:  # schema drift: a column the source added
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {_ident(name)} {kind}")
+        batch = batch.select(names)
+        key: pa.Array[Any] | pa.ChunkedArray[Any] = pa.array([""] * batch.num_rows, pa.string())
+        if key_column and key_column in names:
+            filled = pc.coalesce(batch.column(key_column).cast(pa.string()), pa.scalar(""))
+            if isinstance(filled, pa.ChunkedArray | pa.Array):
+                key = filled
+        directory = self.directory(customer_id, connector_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{time.time_ns():020d}.parquet"
+        partial = path.with_suffix(".partial")
+        pq.write_table(batch.append_column("_gn_key", key), partial, compression="snappy")
+        os.replace(partial, path)
+        return batch.num_rows
 
     def has_raw(self, customer_id: str, connector_id: str) -> bool:
-        """True when the connector has stored raw records."""
-        with self.warehouse.connection() as connection:
-            return bool(
-                connection.execute(
-                    "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                    [customer_id, raw_table_name(connector_id)],
-                ).fetchall()[0][0]
-            )
+        """True when the connector has raw records kept."""
+        return any(self.directory(customer_id, connector_id).glob("*.parquet"))
+
+    def retire_before(self, customer_id: str, connector_id: str, moment_ns: int) -> int:
+        """Delete raw files written before ``moment_ns`` (after a full re-read); returns count."""
+        retired = 0
+        for path in self.directory(customer_id, connector_id).glob("*.parquet"):
+            if int(path.stem) < moment_ns:
+                path.unlink()
+                retired += 1
+        return retired
 
     def read_raw(self, customer_id: str, connector_id: str, batch_size: int) -> Iterator[pa.Table]:
-        """The raw records in stored order (later versions of a record after earlier ones)."""
-        table = self._table(customer_id, connector_id)
+        """The raw records in written order, each distinct version of a record once.
+
+        A version seen several times (a replayed batch) is placed where it was last written,
+        so the version written last comes last and wins.
+        """
+        pattern = str(self.directory(customer_id, connector_id) / "*.parquet")
         with self.warehouse.connection() as connection:
+            source = (
+                f"read_parquet({_quote(pattern)}, union_by_name = true, filename = true, "
+                "file_row_number = true)"
+            )
+            columns = [
+                row[0]
+                for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                if row[0] not in ("filename", "file_row_number", *_META)
+            ]
+            row_hash = "hash(" + ", ".join('"' + c.replace('"', '""') + '"' for c in columns) + ")"
             reader = connection.execute(
-                f"SELECT * EXCLUDE ({', '.join(_META)}) FROM {table} ORDER BY _gn_seq, _gn_row"
+                f"SELECT * EXCLUDE (filename, file_row_number, _gn_key, _gn_rank) FROM ("
+                f"SELECT *, row_number() OVER (PARTITION BY _gn_key, {row_hash} "
+                "ORDER BY filename DESC, file_row_number DESC) AS _gn_rank "
+                f"FROM {source}) WHERE _gn_rank = 1 ORDER BY filename, file_row_number"
             ).to_arrow_reader(batch_size)
             assert reader is not None  # a SELECT always has a result
             for batch in reader:
