@@ -14,7 +14,7 @@ from growthnav.connectors.identity.keys import (
     fold_name,
     identity_keys,
 )
-from growthnav.connectors.identity.linker import IdentityLinker, UnionFind
+from growthnav.connectors.identity.linker import IdentityLinker, Links
 from growthnav.connectors.identity.stable_ids import GraphEntry, StableAssignment, assign_stable_ids
 from growthnav.connectors.identity.store import IdentityReport, IdentityStore, resolve_customer
 
@@ -27,9 +27,9 @@ __all__ = [
     "IdentityReport",
     "IdentityStore",
     "IdentityType",
+    "Links",
     "ResolvedIdentity",
     "StableAssignment",
-    "UnionFind",
     "assign_stable_ids",
     "canonical_email",
     "canonical_phone",

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from growthnav.connectors.identity.fragments import (
     IdentityFragment,
     IdentityType,
@@ -33,13 +35,18 @@ from growthnav.connectors.identity.fragments import (
 )
 from growthnav.connectors.identity.keys import FIELD_ALIASES, IDENTITY_FIELDS
 from growthnav.connectors.identity.keys_sql import KEYS_SCHEMA, identity_keys_table
+from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.phones import PhoneBatchParser
 from growthnav.conversions.records import records_to_arrow
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 logger = logging.getLogger(__name__)
 
 #: Keys that alone make two records the same person.
 HARD_KEYS = ("email", "hashed_cc", "loyalty_id")
+#: DuckDB memory for Splink's work tables (it spills to disk beyond this).
+SPLINK_MEMORY_LIMIT = "600MB"
 #: Below this many records there is too little to train a model on: exact keys decide.
 MIN_RECORDS_FOR_MODEL = 200
 #: Near-certain link probability kept when an oversized cluster is re-cut.
@@ -53,52 +60,33 @@ _FRAGMENT_TYPES = {
 }
 
 
-class UnionFind:
-    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
-
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
-        self.size = [1] * size
-
-    def find(self, x: int) -> int:
-        """The representative of ``x``'s set."""
-        parent = self.parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        """Merge the sets of ``a`` and ``b``."""
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        if self.size[ra] < self.size[rb]:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.size[ra] += self.size[rb]
-
-    def groups(self) -> dict[int, list[int]]:
-        """Representative -> members (in index order)."""
-        out: dict[int, list[int]] = defaultdict(list)
-        for i in range(len(self.parent)):
-            out[self.find(i)].append(i)
-        return out
-
-
 @dataclass
 class Links:
-    """Pairwise links between record indexes with their match probabilities."""
+    """Pairwise links between record indexes (``unique_id``) with their match probabilities."""
 
-    left: list[int] = field(default_factory=list)
-    right: list[int] = field(default_factory=list)
-    probability: list[float] = field(default_factory=list)
+    left: np.ndarray[Any, np.dtype[np.int64]] = field(default_factory=lambda: np.empty(0, np.int64))
+    right: np.ndarray[Any, np.dtype[np.int64]] = field(
+        default_factory=lambda: np.empty(0, np.int64)
+    )
+    probability: np.ndarray[Any, np.dtype[np.float64]] = field(
+        default_factory=lambda: np.empty(0, np.float64)
+    )
 
-    def add(self, a: int, b: int, p: float) -> None:
-        """Record a link."""
-        self.left.append(a)
-        self.right.append(b)
-        self.probability.append(p)
+    @classmethod
+    def from_arrow(cls, pairs: pa.Table) -> Links:
+        """Links from a table of (left, right, probability) columns."""
+        return cls(
+            pairs.column(0).to_numpy().astype(np.int64),
+            pairs.column(1).to_numpy().astype(np.int64),
+            pairs.column(2).to_numpy().astype(np.float64),
+        )
+
+    def __add__(self, other: Links) -> Links:
+        return Links(
+            np.concatenate([self.left, other.left]),
+            np.concatenate([self.right, other.right]),
+            np.concatenate([self.probability, other.probability]),
+        )
 
     def __len__(self) -> int:
         return len(self.left)
@@ -112,104 +100,143 @@ def deterministic_links(table: pa.Table) -> Links:
     connection = duckdb.connect()
     try:
         connection.register("records", table)
-        links = Links()
-        keys = [f"{k}" for k in HARD_KEYS] + ["phone || '|' || first_name"]
-        for key in keys:
-            rows = connection.execute(
+        keys = [*HARD_KEYS, "phone || '|' || first_name"]
+        pairs = arrow_result(
+            connection,
+            " UNION ALL ".join(
+                f"SELECT root, unique_id, 1.0::DOUBLE AS probability FROM ("
                 f"SELECT min(unique_id) OVER (PARTITION BY {key}) AS root, unique_id "
-                f"FROM records WHERE {key} IS NOT NULL"
-            ).fetchall()
-            for root, uid in rows:
-                if root != uid:
-                    links.add(int(root), int(uid), 1.0)
-        return links
+                f"FROM records WHERE {key} IS NOT NULL) WHERE root <> unique_id"
+                for key in keys
+            ),
+        )
+        return Links.from_arrow(pairs)
     finally:
         connection.close()
 
 
-def _comparisons(table: pa.Table) -> list[Any]:
+def _filled(table: pa.Table) -> set[str]:
+    """Identity fields with at least one value (the model compares only those)."""
+    return {name for name in IDENTITY_FIELDS if table.column(name).null_count < table.num_rows}
+
+
+def _exact_unique(column: str, u: float) -> Any:
+    """Exact match on a near-unique key, with u set from the data (sampling never sees it)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column).configure(
+                m_probability=0.95, u_probability=u, fix_u_probability=True
+            ),
+            cll.ElseLevel().configure(m_probability=0.05),
+        ],
+    )
+
+
+def _comparisons(table: pa.Table, filled: set[str]) -> list[Any]:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     def unique_u(column: str) -> float:
-        values = [v for v in table.column(column).to_pylist() if v]
-        distinct = len(set(values))
-        return 1.0 / max(distinct, 1)
+        distinct = pc.count_distinct(table.column(column)).as_py() or 1
+        return 1.0 / max(int(distinct), 1)
 
-    return [
-        cl.CustomComparison(
-            output_column_name="email",
-            comparison_levels=[
-                cll.NullLevel("email"),
-                cll.ExactMatchLevel("email").configure(m_probability=0.9),
-                cll.ElseLevel().configure(m_probability=0.1),
-            ],
-        ),
-        cl.CustomComparison(
-            output_column_name="phone",
-            comparison_levels=[
-                cll.NullLevel("phone"),
-                cll.And(
-                    cll.ExactMatchLevel("phone"), cll.JaroWinklerLevel("first_name", 0.88)
-                ).configure(m_probability=0.8, label_for_charts="phone and first name"),
-                # A shared phone with different first names is a household: no evidence.
-                cll.ExactMatchLevel("phone").configure(
-                    m_probability=0.001,
-                    u_probability=0.001,
-                    fix_m_probability=True,
-                    fix_u_probability=True,
-                    label_for_charts="phone only (household?)",
-                ),
-                cll.ElseLevel().configure(m_probability=0.2),
-            ],
-        ),
-        cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]).configure(
-            term_frequency_adjustments=True
-        ),
-        cl.JaroWinklerAtThresholds("last_name", [0.92, 0.8]).configure(
-            term_frequency_adjustments=True
-        ),
-        cl.ExactMatch("postal_code"),
-        cl.CustomComparison(
-            output_column_name="hashed_cc",
-            comparison_levels=[
-                cll.NullLevel("hashed_cc"),
-                cll.ExactMatchLevel("hashed_cc").configure(
-                    m_probability=0.95, u_probability=unique_u("hashed_cc"), fix_u_probability=True
-                ),
-                cll.ElseLevel().configure(m_probability=0.05),
-            ],
-        ),
-        cl.CustomComparison(
-            output_column_name="loyalty_id",
-            comparison_levels=[
-                cll.NullLevel("loyalty_id"),
-                cll.ExactMatchLevel("loyalty_id").configure(
-                    m_probability=0.95,
-                    u_probability=unique_u("loyalty_id"),
-                    fix_u_probability=True,
-                ),
-                cll.ElseLevel().configure(m_probability=0.05),
-            ],
-        ),
-    ]
+    comparisons: list[Any] = []
+    if "email" in filled:
+        comparisons.append(
+            cl.CustomComparison(
+                output_column_name="email",
+                comparison_levels=[
+                    cll.NullLevel("email"),
+                    cll.ExactMatchLevel("email").configure(m_probability=0.9),
+                    cll.ElseLevel().configure(m_probability=0.1),
+                ],
+            )
+        )
+    if "phone" in filled:
+        comparisons.append(
+            cl.CustomComparison(
+                output_column_name="phone",
+                comparison_levels=[
+                    cll.NullLevel("phone"),
+                    cll.And(
+                        cll.ExactMatchLevel("phone"), cll.JaroWinklerLevel("first_name", 0.88)
+                    ).configure(m_probability=0.8, label_for_charts="phone and first name"),
+                    # A shared phone with different first names is a household: no evidence.
+                    cll.ExactMatchLevel("phone").configure(
+                        m_probability=0.001,
+                        u_probability=0.001,
+                        fix_m_probability=True,
+                        fix_u_probability=True,
+                        label_for_charts="phone only (household?)",
+                    ),
+                    cll.ElseLevel().configure(m_probability=0.2),
+                ],
+            )
+        )
+    for name in ("first_name", "last_name"):
+        if name in filled:
+            comparisons.append(
+                cl.JaroWinklerAtThresholds(name, [0.92, 0.8]).configure(
+                    term_frequency_adjustments=True
+                )
+            )
+    if "postal_code" in filled:
+        comparisons.append(cl.ExactMatch("postal_code"))
+    if "date_of_birth" in filled:
+        comparisons.append(cl.DamerauLevenshteinAtThresholds("date_of_birth", [1]))
+    if "address" in filled:
+        comparisons.append(cl.JaroWinklerAtThresholds("address", [0.9, 0.7]))
+    for name in ("hashed_cc", "loyalty_id"):
+        if name in filled:
+            comparisons.append(_exact_unique(name, unique_u(name)))
+    return comparisons
+
+
+#: Blocking rules, each used when all its fields have values.
+_BLOCKS = (
+    ("email",),
+    ("phone",),
+    ("hashed_cc",),
+    ("loyalty_id",),
+    ("first_name", "last_name"),
+    ("last_name", "postal_code"),
+    ("date_of_birth",),
+    ("first_name", "postal_code"),
+)
+#: Near-certain rules for estimating how often two random records match.
+_CERTAIN = (
+    ("email",),
+    ("hashed_cc",),
+    ("loyalty_id",),
+    ("first_name", "last_name", "date_of_birth"),
+    ("first_name", "last_name", "postal_code", "address"),
+)
+#: Blocks the EM training runs on (each leaves the other comparisons to be estimated): the
+#: contact keys when the data has them; else date of birth and surname within a postcode.
+_TRAINING = (("email",), ("phone",))
+_TRAINING_WITHOUT_CONTACTS = (("date_of_birth",), ("last_name", "postal_code"))
+
+
+def _rules(rules: tuple[tuple[str, ...], ...], filled: set[str]) -> list[Any]:
+    from splink import block_on
+
+    return [block_on(*fields) for fields in rules if set(fields) <= filled]
 
 
 def splink_settings(table: pa.Table) -> Any:
     """The resolver's Splink settings for ``table`` (u of unique keys set from the data)."""
-    from splink import SettingsCreator, block_on
+    from splink import SettingsCreator
 
+    filled = _filled(table)
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=_comparisons(table),
-        blocking_rules_to_generate_predictions=[
-            block_on("email"),
-            block_on("phone"),
-            block_on("hashed_cc"),
-            block_on("loyalty_id"),
-            block_on("first_name", "last_name"),
-            block_on("last_name", "postal_code"),
-        ],
+        comparisons=_comparisons(table, filled),
+        blocking_rules_to_generate_predictions=_rules(_BLOCKS, filled),
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=["source_system"],
     )
@@ -217,16 +244,34 @@ def splink_settings(table: pa.Table) -> Any:
 
 def splink_links(table: pa.Table, match_threshold: float, *, seed: int = 42) -> Links:
     """Pairs Splink scores at or above ``match_threshold``, trained on ``table`` itself."""
-    from splink import DuckDBAPI, Linker, block_on
+    filled = _filled(table)
+    connection = duckdb.connect()
+    # Splink's intermediate tables spill to disk beyond this, so a big resolve stays bounded.
+    connection.execute(f"SET memory_limit = '{SPLINK_MEMORY_LIMIT}'")
+    try:
+        return _scored_pairs(connection, table, filled, match_threshold, seed)
+    finally:
+        connection.close()
 
-    db_api = DuckDBAPI()
+
+def _scored_pairs(
+    connection: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    filled: set[str],
+    match_threshold: float,
+    seed: int,
+) -> Links:
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection)
     frame = db_api.register(table, dataset_display_name="customer_records")
     linker = Linker(frame, splink_settings(table), log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("email"), block_on("hashed_cc"), block_on("loyalty_id")], recall=0.8
-    )
+    certain = _rules(_CERTAIN, filled)
+    if certain:
+        linker.training.estimate_probability_two_random_records_match(certain, recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    for rule in (block_on("email"), block_on("phone")):
+    training = _rules(_TRAINING, filled) or _rules(_TRAINING_WITHOUT_CONTACTS, filled)
+    for rule in training:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
@@ -237,30 +282,34 @@ def splink_links(table: pa.Table, match_threshold: float, *, seed: int = 42) -> 
     pairs = predictions.as_pyarrow_table().select(  # type: ignore[no-untyped-call]
         ["unique_id_l", "unique_id_r", "match_probability"]
     )
-    links = Links(
-        pairs.column(0).to_pylist(), pairs.column(1).to_pylist(), pairs.column(2).to_pylist()
-    )
-    return links
+    return Links.from_arrow(pairs)
 
 
-def cluster(size: int, links: Links, max_cluster_size: int) -> tuple[UnionFind, list[int]]:
-    """Union-find over ``links``; oversized clusters re-cut with near-certain links only.
+def _components(size: int, left: np.ndarray[Any, Any], right: np.ndarray[Any, Any]) -> Any:
+    graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(size, size))
+    return connected_components(graph, directed=False)[1]
 
-    Returns the sets and the representatives of clusters that were re-cut.
+
+def cluster(size: int, links: Links, max_cluster_size: int) -> tuple[Any, list[int]]:
+    """Connected components of ``links``; oversized ones re-cut with near-certain links only.
+
+    Returns each record's cluster (the lowest record index in it) and the lowest index of
+    every cluster that was re-cut.
     """
-    sets = UnionFind(size)
-    for a, b in zip(links.left, links.right, strict=True):
-        sets.union(a, b)
-    big = {root for root, members in sets.groups().items() if len(members) > max_cluster_size}
-    if not big:
-        return sets, []
-    logger.warning("%d clusters above %d records: re-cut", len(big), max_cluster_size)
-    in_big = {i for i in range(size) if sets.find(i) in big}
-    recut = UnionFind(size)
-    for a, b, p in zip(links.left, links.right, links.probability, strict=True):
-        if a not in in_big or p >= RECUT_THRESHOLD:
-            recut.union(a, b)
-    return recut, sorted(big)
+    labels = _components(size, links.left, links.right)
+    sizes = np.bincount(labels)
+    big = np.nonzero(sizes > max_cluster_size)[0]
+    recut: list[int] = []
+    if big.size:
+        logger.warning("%d clusters above %d records: re-cut", big.size, max_cluster_size)
+        first = np.full(sizes.size, size, np.int64)
+        np.minimum.at(first, labels, np.arange(size))
+        recut = sorted(int(first[b]) for b in big)
+        keep = ~np.isin(labels[links.left], big) | (links.probability >= RECUT_THRESHOLD)
+        labels = _components(size, links.left[keep], links.right[keep])
+    first = np.full(int(labels.max()) + 1 if size else 0, size, np.int64)
+    np.minimum.at(first, labels, np.arange(size))
+    return first[labels], recut
 
 
 class IdentityLinker:
@@ -366,31 +415,26 @@ class IdentityLinker:
                 table.num_rows,
             )
         else:
-            scored = splink_links(table, match_threshold)
-            links.left += scored.left
-            links.right += scored.right
-            links.probability += scored.probability
+            links = links + splink_links(table, match_threshold)
         self.last_links = links
         size = table.num_rows
-        sets, recut = cluster(size, links, self.max_cluster_size)
-        systems = [str(v) for v in table.column("source_system").to_pylist()]
-        ids = [str(v) for v in table.column("source_id").to_pylist()]
-        self.recut_clusters = [(systems[r], ids[r]) for r in recut]
-        roots = [sets.find(i) for i in range(size)]
-        totals: dict[int, float] = defaultdict(float)
-        counts: dict[int, int] = defaultdict(int)
-        for a, b, p in zip(links.left, links.right, links.probability, strict=True):
-            if roots[a] == roots[b]:
-                totals[roots[a]] += p
-                counts[roots[a]] += 1
-        probability = [round(totals[r] / counts[r], 6) if counts.get(r) else 1.0 for r in roots]
+        roots, recut = cluster(size, links, self.max_cluster_size)
+        systems = table.column("source_system")
+        ids = table.column("source_id")
+        self.recut_clusters = [(str(systems[r]), str(ids[r])) for r in recut]
+        inside = roots[links.left] == roots[links.right]
+        totals = np.bincount(
+            roots[links.left[inside]], weights=links.probability[inside], minlength=size
+        )
+        counts = np.bincount(roots[links.left[inside]], minlength=size)
+        mean = np.divide(totals, counts, out=np.ones(size), where=counts > 0)
         return pa.table(
             {
                 "unique_id": table.column("unique_id"),
-                "source_system": table.column("source_system"),
-                "source_id": table.column("source_id"),
+                "source_system": systems,
+                "source_id": ids,
                 "cluster": pa.array(roots, pa.int64()),
-                "match_probability": pa.array(probability, pa.float64()),
+                "match_probability": pa.array(np.round(mean[roots], 6), pa.float64()),
             }
         )
 
