@@ -102,6 +102,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("deal id", 0.9),
             ("opportunity id", 0.9),
             ("record id", 0.8),
+            ("object id", 0.8),
             ("order number", 0.7),
             ("order", 0.45),
             ("id", 0.5),
@@ -131,6 +132,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("created at", 0.6),
             ("create date", 0.55),
             ("created", 0.55),
+            ("conversion time", 1.0),
+            ("conversion date", 1.0),
         ),
         (
             "opened",
@@ -180,6 +183,11 @@ TARGET_RULES: dict[str, _Target] = {
             "items",
             "balance",
             "credit",
+            "spend",
+            "visits",
+            "lifetime",
+            "average",
+            "avg",
         ),
         "money",
     ),
@@ -232,6 +240,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("store number", 0.95),
             ("restaurant id", 1.0),
             ("site id", 0.9),
+            ("location code", 0.95),
+            ("store code", 0.95),
             ("store", 0.55),
             ("location", 0.45),
         ),
@@ -246,6 +256,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("site name", 0.9),
             ("location", 0.7),
             ("restaurant", 0.6),
+            ("shop", 0.6),
             ("store", 0.45),
         ),
         ("id", "number"),
@@ -253,9 +264,20 @@ TARGET_RULES: dict[str, _Target] = {
     ),
     "gclid": _Target((("gclid", 1.0), ("google click id", 1.0)), (), None),
     "fbclid": _Target((("fbclid", 1.0), ("facebook click id", 1.0)), (), None),
-    "utm_source": _Target((("utm source", 1.0),), (), None),
+    "utm_source": _Target(
+        (
+            ("utm source", 1.0),
+            ("lead source", 0.75),
+            ("analytics source", 0.8),
+            ("traffic source", 0.8),
+        ),
+        (),
+        None,
+    ),
     "utm_medium": _Target((("utm medium", 1.0),), (), None),
-    "utm_campaign": _Target((("utm campaign", 1.0),), (), None),
+    "utm_campaign": _Target(
+        (("utm campaign", 1.0), ("campaign name", 0.8), ("campaign", 0.6)), ("id",), None
+    ),
     "email": _Target(
         (("email", 1.0), ("e mail", 1.0), ("email address", 1.0), ("mail", 0.6)),
         ("hashed", "hash", "sha256", "md5", "opt", "subscribed", "status", "bounced"),
@@ -265,8 +287,8 @@ TARGET_RULES: dict[str, _Target] = {
         (
             ("phone", 1.0),
             ("phone number", 1.0),
-            ("mobile", 0.9),
-            ("mobile phone", 1.0),
+            ("mobile", 0.85),
+            ("mobile phone", 0.95),
             ("cell", 0.8),
             ("contact number", 0.95),
             ("telephone", 1.0),
@@ -317,8 +339,10 @@ TARGET_RULES: dict[str, _Target] = {
 }
 
 TARGETS = tuple(TARGET_RULES)
-#: Suggestions below this confidence are reported but not put in the field map.
+#: Suggestions below this confidence are reported but not put in the field map, except for a
+#: required target's best candidate (a map without it cannot load anything).
 MAP_THRESHOLD = 0.5
+REQUIRED_TARGETS = ("transaction_id", "timestamp", "value")
 
 
 def _name_score(words: list[str], rule: _Target) -> tuple[float, str | None]:
@@ -421,7 +445,8 @@ def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
             continue
         against = [w for w in words if w in rule.against]
         if against and phrase is not None and not all(a in phrase.split() for a in against):
-            name_score -= 0.55
+            # Named as something else (a tip, an opening time): kept only as a last resort.
+            name_score *= 0.4
         fit, why = _value_fit(rule.kind, profile)
         raw = name_score * fit
         confidence = max(0.0, min(0.99, raw))

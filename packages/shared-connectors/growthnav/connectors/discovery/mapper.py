@@ -12,16 +12,17 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import pyarrow as pa
-from growthnav.connectors.discovery.heuristic import MAP_THRESHOLD, heuristic_suggestions
+from growthnav.connectors.discovery.heuristic import (
+    MAP_THRESHOLD,
+    REQUIRED_TARGETS,
+    heuristic_suggestions,
+)
 from growthnav.connectors.discovery.memory import MappingMemory, source_signature
 from growthnav.connectors.discovery.profiler import ColumnProfile, ColumnProfiler
 from growthnav.connectors.discovery.suggestion import MappingSuggestion
 from growthnav.conversions import parse_email, parse_money, parse_phone, parse_timestamp
 from growthnav.conversions.batch import BatchNormalizer
 from growthnav.conversions.records import records_to_arrow
-
-REQUIRED_TARGETS = ("transaction_id", "timestamp", "value")
-
 
 #: Distinct values per column the dry run parses (the most frequent ones).
 PARSE_SAMPLE = 2_000
@@ -182,7 +183,8 @@ class SchemaDiscovery:
             field_map = {
                 s.source_field: s.target_field
                 for s in suggestions
-                if s.target_field is not None and s.confidence >= MAP_THRESHOLD
+                if s.target_field is not None
+                and (s.confidence >= MAP_THRESHOLD or s.target_field in REQUIRED_TARGETS)
             }
         return {
             "profiles": profiles,
