@@ -17,6 +17,7 @@ from growthnav.connectors.discovery.heuristic import (
     REQUIRED_TARGETS,
     heuristic_suggestions,
 )
+from growthnav.connectors.discovery.llm import SAMPLE_ROWS, LLMMappingError, LLMSchemaMapper
 from growthnav.connectors.discovery.memory import MappingMemory, source_signature
 from growthnav.connectors.discovery.profiler import ColumnProfile, ColumnProfiler
 from growthnav.connectors.discovery.suggestion import MappingSuggestion
@@ -119,8 +120,10 @@ class SchemaDiscovery:
     """High-level schema discovery: profiles, suggestions, a field map and its dry run.
 
     Args:
-        llm: ``"off"`` for the heuristic mapper alone; ``"auto"`` uses an LLM mapper only when
-            one is configured (``ANTHROPIC_API_KEY``) and available.
+        llm: ``"off"`` for the heuristic mapper alone; ``"auto"`` asks an LLM when one is
+            configured (a ``mapper`` given, or ``ANTHROPIC_API_KEY`` set) and falls back to
+            the heuristic, with a warning, when its answer cannot be used.
+        mapper: the LLM mapper to use (default: one built from the environment).
         memory: where confirmed mappings are remembered (None: no memory).
         timezone: how the dry run reads naive timestamps.
 
@@ -133,6 +136,7 @@ class SchemaDiscovery:
         self,
         *,
         llm: Literal["auto", "off"] = "auto",
+        mapper: LLMSchemaMapper | None = None,
         memory: MappingMemory | None = None,
         timezone: str = "UTC",
         environ: Mapping[str, str] | None = None,
@@ -142,15 +146,30 @@ class SchemaDiscovery:
         self.memory = memory
         self.timezone = timezone
         self._environ = os.environ if environ is None else environ
+        self.mapper = mapper
+        if mapper is None and llm == "auto" and self._environ.get("ANTHROPIC_API_KEY"):
+            self.mapper = LLMSchemaMapper(environ=self._environ)
 
-    def _mapper_note(self) -> tuple[str, list[str]]:
+    def _suggest(
+        self, profiles: dict[str, ColumnProfile], table: pa.Table, context: str | None
+    ) -> tuple[str, list[MappingSuggestion], list[str]]:
+        """(mapper used, suggestions, warnings)."""
+        hints = heuristic_suggestions(profiles)
         if self.llm == "off":
-            return "heuristic", ["LLM mapping is off: the offline heuristic mapper was used"]
-        if not self._environ.get("ANTHROPIC_API_KEY"):
-            return "heuristic", ["no ANTHROPIC_API_KEY: the offline heuristic mapper was used"]
-        return "heuristic", [
-            "an LLM mapper is not available in this version: the offline heuristic mapper was used"
-        ]
+            return "heuristic", hints, ["LLM mapping is off: the offline heuristic mapper was used"]
+        if self.mapper is None:
+            return (
+                "heuristic",
+                hints,
+                ["no ANTHROPIC_API_KEY: the offline heuristic mapper was used"],
+            )
+        try:
+            suggestions = self.mapper.suggest_sync(
+                profiles, table.slice(0, SAMPLE_ROWS).to_pylist(), context, hints
+            )
+        except LLMMappingError as exc:
+            return "heuristic", hints, [f"{exc}: the offline heuristic mapper was used"]
+        return f"llm ({self.mapper.model})", suggestions, list(self.mapper.warnings)
 
     async def analyze(
         self, data: Iterable[Mapping[str, Any]] | pa.Table, context: str | None = None
@@ -170,16 +189,15 @@ class SchemaDiscovery:
         """``analyze`` for callers without an event loop (the CLI)."""
         table = data if isinstance(data, pa.Table) else records_to_arrow(list(data))
         profiles = self.profiler.profile(table)
-        mapper, warnings = self._mapper_note()
-        suggestions = heuristic_suggestions(profiles)
         remembered = None
         if self.memory is not None:
             remembered = self.memory.recall(source_signature(profiles))
         if remembered is not None:
-            mapper = "remembered"
+            mapper, warnings = "remembered", list[str]()
             suggestions = _remembered_suggestions(remembered, profiles)
             field_map = dict(remembered)
         else:
+            mapper, suggestions, warnings = self._suggest(profiles, table, context)
             field_map = {
                 s.source_field: s.target_field
                 for s in suggestions
