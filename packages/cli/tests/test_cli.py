@@ -73,6 +73,7 @@ def test_types_lists_every_type_with_its_spec(run: Any) -> None:
     assert "path" in file_type["params"]
     assert {r["type"] for r in rows} >= {"snowflake", "salesforce", "hubspot", "file"}
     assert "file" in run("connectors", "types").output
+    assert "No such option" in run("connectors", "types", "--bogus", code=2).output
 
 
 def test_add_list_show_and_bad_input(run: Any, export: Path, tmp_path: Path) -> None:
@@ -81,6 +82,11 @@ def test_add_list_show_and_bad_input(run: Any, export: Path, tmp_path: Path) -> 
     listed = json.loads(run("connectors", "list", "--json").stdout)
     assert [c["connector_id"] for c in listed] == [connector_id]
     assert "POS orders" in run("connectors", "list").output
+    assert json.loads(run("connectors", "list", "--customer", "other", "--json").stdout) == []
+    assert (
+        "cannot name a dataset"
+        in run("connectors", "list", "--customer", "Bad Name", code=2).output
+    )
     shown = json.loads(run("connectors", "show", connector_id, "--json").stdout)
     assert shown["field_map"] == {"order_id": "transaction_id"}
     assert "connection_params" in run("connectors", "show", connector_id).output
@@ -134,6 +140,12 @@ def _add_from(run: Any, spec: Path) -> str:
 def test_test_discover_sync_status_and_remove(run: Any, export: Path) -> None:
     connector_id = _add(run, export)
     assert "connection ok" in run("connectors", "test", connector_id).output
+    run("connectors", "test", "missing", code=2)
+    assert (
+        "at least 1" in run("connectors", "discover", connector_id, "--sample", "0", code=2).output
+    )
+    run("connectors", "discover", "missing", code=2)
+    run("connectors", "status", "missing", code=2)
     proposed = json.loads(run("connectors", "discover", connector_id, "--json").stdout)
     assert proposed["field_map"]["order_id"] == "transaction_id"
     assert proposed["validation"]["columns"]["closed_at"]["parse_rate"] == pytest.approx(

@@ -55,6 +55,22 @@ def test_value_prefers_a_total_excluding_tip() -> None:
     assert field_map(rows)["total_excl_tip"] == "value"
 
 
+def test_amounts_in_cents_are_read_as_cents() -> None:
+    rows = [
+        {"id": str(i), "total_cents": str(1250 + i), "amount": str(999 + 7 * i)} for i in range(9)
+    ]
+    suggestions = {s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))}
+    assert suggestions["total_cents"].field_map_target == "value:cents"
+    # Whole dollars below 100 are not cents; decimals never are.
+    dollars = [{"total": str(20 + i)} for i in range(9)] + [{"total": "12.50"}]
+    [only] = heuristic_suggestions(ColumnProfiler().profile(dollars))
+    assert only.field_map_target == "value"
+    big = [{"order_total": str(1200 + 100 * i)} for i in range(9)]
+    [cents] = heuristic_suggestions(ColumnProfiler().profile(big))
+    assert cents.field_map_target == "value:cents"
+    assert "cents" in cents.reason
+
+
 def test_timestamp_is_when_the_check_closed_not_opened() -> None:
     rows = [
         {"opened_at": "2024-01-31 18:00", "closed_at": "2024-01-31 18:45"},

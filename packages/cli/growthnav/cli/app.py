@@ -33,6 +33,7 @@ from growthnav.connectors import (
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
 from growthnav.connectors.identity import IdentityStore, resolve_customer
 from growthnav.conversions import FieldMapError, parse_timestamp
+from growthnav.warehouse import check_customer_id
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -246,6 +247,8 @@ def list_(
 ) -> None:
     """Saved connectors."""
     with _errors():
+        if customer is not None:
+            check_customer_id(customer)
         configs = _home().storage.list(customer)
         if as_json:
             _print_json([_config_view(c) for c in configs])
@@ -301,13 +304,17 @@ def discover(
     with _errors():
         home = _home()
         config = _config(home, connector_id)
+        if sample < 1:
+            raise UsageError(f"--sample {sample} must be at least 1 row")
         connector = get_registry().create(config)
-        try:
-            rows = connector.sample(sample)
-        finally:
-            connector.close()
         discovery = SchemaDiscovery(llm="off", memory=home.memory, timezone=config.timezone)
-        result = discovery.analyze_sync(rows, context=config.name)
+        with _rows_bar(f"discovering {config.name}") as progress:
+            try:
+                rows = connector.sample(sample)
+            finally:
+                connector.close()
+            progress(rows.num_rows)
+            result = discovery.analyze_sync(rows, context=config.name)
         if apply:
             config.field_overrides = dict(result["field_map"])
             home.storage.update(config)
@@ -370,10 +377,33 @@ def _progress() -> Progress:
     )
 
 
-def _sync_one(home: Home, config: ConnectorConfig, mode: SyncMode | None, since: Any) -> SyncResult:
+@contextmanager
+def _rows_bar(description: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar showing rows done and rows/s; yields the callback that updates it."""
+    started = time.perf_counter()
+    with _progress() as bar:
+        task = bar.add_task(description, total=None, rate="")
+
+        def update(rows: int) -> None:
+            elapsed = time.perf_counter() - started
+            rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+            bar.update(task, completed=rows, rate=rate)
+
+        yield update
+
+
+def _sync_one(
+    home: Home,
+    config: ConnectorConfig,
+    mode: SyncMode | None,
+    since: Any,
+    progress: Callable[[int], None] | None = None,
+) -> SyncResult:
     connector = get_registry().create(config)
     try:
-        return run_sync(connector, home.storage, home.warehouse, mode=mode, since=since)
+        return run_sync(
+            connector, home.storage, home.warehouse, mode=mode, since=since, progress=progress
+        )
     finally:
         connector.close()
 
@@ -427,9 +457,8 @@ def sync(
             start = parsed.value
         mode = SyncMode.FULL if full else None
         begun = time.perf_counter()
-        with _progress() as bar:
-            bar.add_task(f"syncing {config.name}", total=None, rate="")
-            result = _sync_one(home, config, mode, start)
+        with _rows_bar(f"syncing {config.name}") as progress:
+            result = _sync_one(home, config, mode, start, progress)
         elapsed = time.perf_counter() - begun
     view = _result_view(result)
     if as_json:
@@ -463,9 +492,8 @@ def remap(connector_id: str, as_json: JsonOption = False) -> None:
         config = _config(home, connector_id)
         connector = get_registry().create(config)
         try:
-            with _progress() as bar:
-                bar.add_task(f"re-mapping {config.name}", total=None, rate="")
-                result = run_remap(connector, home.storage, home.warehouse)
+            with _rows_bar(f"re-mapping {config.name}") as progress:
+                result = run_remap(connector, home.storage, home.warehouse, progress)
         finally:
             connector.close()
     if as_json:
@@ -578,10 +606,13 @@ def identity_resolve(
     """Resolve everyone across the customer's connectors; ids stay stable across runs."""
     with _errors():
         warehouse = _home().duckdb_warehouse()
-        with _progress() as bar:
-            bar.add_task("resolving identities", total=None, rate="")
+        with _rows_bar("resolving identities") as progress:
             report = resolve_customer(
-                warehouse, customer, deterministic=deterministic, match_threshold=threshold
+                warehouse,
+                customer,
+                deterministic=deterministic,
+                match_threshold=threshold,
+                progress=progress,
             )
     if as_json:
         _print_json(report.as_dict())

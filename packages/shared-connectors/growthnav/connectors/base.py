@@ -264,6 +264,7 @@ class BaseConnector(ABC):
         *,
         sink: ConversionSink | None = None,
         checkpoint: Callable[[str | None], None] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> SyncResult:
         """Stream the source batch by batch: normalize, hand to ``sink``, advance the cursor.
 
@@ -273,7 +274,8 @@ class BaseConnector(ABC):
 
         ``checkpoint(cursor)`` is called only after ``sink`` has made a batch durable: per batch
         when the source yields in cursor order, else once the whole sync has succeeded. A
-        failed sync therefore leaves the last good checkpoint.
+        failed sync therefore leaves the last good checkpoint. ``progress(records_fetched)``
+        is called after each batch.
         """
         mode = SyncMode(mode or self.config.sync_mode)
         result = SyncResult(
@@ -297,6 +299,8 @@ class BaseConnector(ABC):
                 counts = sink.write(self, normalized, as_table(batch)) if sink is not None else None
                 result.batches += 1
                 result.records_fetched += normalized.input_rows
+                if progress is not None:
+                    progress(result.records_fetched)
                 if counts is None:
                     result.records_loaded += normalized.conversions.num_rows
                 else:

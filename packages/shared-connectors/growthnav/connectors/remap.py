@@ -9,6 +9,7 @@ finishes the job: every step is keyed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from growthnav.connectors.base import BaseConnector
@@ -23,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 def run_remap(
-    connector: BaseConnector, storage: SyncStateStore, warehouse: Warehouse
+    connector: BaseConnector,
+    storage: SyncStateStore,
+    warehouse: Warehouse,
+    progress: Callable[[int], None] | None = None,
 ) -> SyncResult:
     """Re-normalize ``connector``'s raw records into ``warehouse`` and record the run."""
     config = connector.config
@@ -62,6 +66,8 @@ def run_remap(
             raw.add_keys(reject_keys, normalized.rejects.column("reject_key"))
             result.batches += 1
             result.records_fetched += normalized.input_rows
+            if progress is not None:
+                progress(result.records_fetched)
             result.records_loaded += counts.loaded
             result.records_unchanged += counts.unchanged
             for reason, count in normalized.rejected.items():

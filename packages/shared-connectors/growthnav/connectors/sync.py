@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -43,6 +44,7 @@ def run_sync(
     *,
     mode: SyncMode | None = None,
     since: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SyncResult:
     """Sync ``connector`` into ``warehouse``, keeping its state and history in ``storage``.
 
@@ -84,6 +86,7 @@ def run_sync(
             since,
             sink=sink,
             checkpoint=lambda cursor: storage.checkpoint(connector_id, cursor),
+            progress=progress,
         )
         if result.success:
             storage.save_source_schema(connector_id, columns)

@@ -377,7 +377,7 @@ def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
         )
         return (1.1 if rate >= 0.8 else rate), f"{rate:.0%} of values are dates/times"
     if kind == "money":
-        rate = _any_rate(profile, "currency", "decimal")
+        rate = _any_rate(profile, "currency", "decimal", "amount_cents")
         if profile.inferred_type == "number" or rate >= 0.8:
             return 1.05, "values are amounts"
         return rate, f"{rate:.0%} of values are amounts"
@@ -414,6 +414,15 @@ def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
     if profile.inferred_type == "datetime" or _any_rate(profile, "email", "currency") > 0.5:
         return 0.3, "values do not look like identifiers"
     return 1.0, ""
+
+
+def _in_cents(words: list[str], profile: ColumnProfile) -> bool:
+    """An amount written in cents: the name says so, or every value is a large whole number."""
+    if "cents" in words or "minor" in words:
+        return True
+    if profile.rate("decimal") or profile.rate("currency") > profile.rate("amount_cents"):
+        return False
+    return profile.rate("amount_cents") >= 0.95 and (profile.min_value or 0) >= 100
 
 
 def _pattern_only(profile: ColumnProfile) -> list[tuple[str, float, str]]:
@@ -456,6 +465,9 @@ def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
         if why:
             reason += f"; {why}"
         suggestion = MappingSuggestion(profile.name, target, round(confidence, 3), reason)
+        if target == "value" and _in_cents(words, profile):
+            suggestion.modifier = "cents"
+            suggestion.reason += "; whole numbers read as cents"
         scored.append((raw, suggestion))
     names = {s.target_field for _, s in scored}
     for target, confidence, reason in _pattern_only(profile):

@@ -199,7 +199,7 @@ class SchemaDiscovery:
         else:
             mapper, suggestions, warnings = self._suggest(profiles, table, context)
             field_map = {
-                s.source_field: s.target_field
+                s.source_field: str(s.field_map_target)
                 for s in suggestions
                 if s.target_field is not None
                 and (s.confidence >= MAP_THRESHOLD or s.target_field in REQUIRED_TARGETS)

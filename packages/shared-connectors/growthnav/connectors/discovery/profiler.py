@@ -178,6 +178,12 @@ class ColumnProfiler:
             profile.pattern_rates["epoch_seconds"] = seconds / len(sample)
         if millis:
             profile.pattern_rates["epoch_millis"] = millis / len(sample)
+        # Whole numbers of three or more digits that are not moments: amounts in cents?
+        cents = sum(
+            1 for text in sample if _INTEGER.fullmatch(text) and 100 <= abs(int(text)) < _EPOCH_LOW
+        )
+        if cents:
+            profile.pattern_rates["amount_cents"] = cents / len(sample)
 
     @staticmethod
     def _infer_type(values: list[Any], profile: ColumnProfile) -> str:

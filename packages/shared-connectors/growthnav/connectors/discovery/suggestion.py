@@ -17,3 +17,12 @@ class MappingSuggestion:
     sample_values: list[Any] = field(default_factory=list)
     #: Other targets the column could be, best first.
     alternatives: list[str] = field(default_factory=list)
+    #: How the value is written, when the target needs telling (``cents``).
+    modifier: str | None = None
+
+    @property
+    def field_map_target(self) -> str | None:
+        """The target as a field map writes it (``value:cents``)."""
+        if self.target_field is None or self.modifier is None:
+            return self.target_field
+        return f"{self.target_field}:{self.modifier}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -293,11 +294,17 @@ def resolve_customer(
     deterministic: bool = False,
     match_threshold: float = 0.9,
     linker: IdentityLinker | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> IdentityReport:
-    """Resolve everyone in a customer's conversions and write stable ids back."""
+    """Resolve everyone in a customer's conversions and write stable ids back.
+
+    ``progress(records)`` is called once the customer records are read and once resolved.
+    """
     store = IdentityStore(warehouse)
     store.ensure(customer_id)
     records = store.customer_records(customer_id)
+    if progress is not None:
+        progress(0)
     linker = linker or IdentityLinker()
     for system in dict.fromkeys(records.column("source_system").to_pylist()):
         mine = records.filter(pc.equal(records.column("source_system"), pa.scalar(str(system))))
@@ -305,6 +312,8 @@ def resolve_customer(
     identities = (
         linker.resolve_deterministic() if deterministic else linker.resolve(match_threshold)
     )
+    if progress is not None:
+        progress(records.num_rows)
     previous, retired = store.previous(customer_id)
     assignment = assign_stable_ids([i.source_records for i in identities], previous, retired)
     for identity in identities:
