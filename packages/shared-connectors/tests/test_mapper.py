@@ -56,9 +56,7 @@ def test_value_prefers_a_total_excluding_tip() -> None:
 
 
 def test_amounts_in_cents_are_read_as_cents() -> None:
-    rows = [
-        {"id": str(i), "total_cents": str(1250 + i), "amount": str(999 + 7 * i)} for i in range(9)
-    ]
+    rows = [{"id": str(i), "total_cents": str(1250 + i), "points": str(9 + i)} for i in range(9)]
     suggestions = {s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))}
     assert suggestions["total_cents"].field_map_target == "value:cents"
     # Whole dollars below 100 are not cents; decimals never are.
