@@ -206,6 +206,8 @@ def test_identity_resolve_and_lookup(run: Any, export: Path) -> None:
     report = json.loads(run("identity", "resolve", "--customer", "brand", "--json").stdout)
     assert (report["records"], report["people"]) == (2, 2)
     assert "2 people" in run("identity", "resolve", "--customer", "brand", "--deterministic").output
+    again = json.loads(run("identity", "resolve", "--customer", "brand", "--full", "--json").stdout)
+    assert (again["people"], again["new_ids"]) == (2, 0)
     [person] = json.loads(
         run(
             "identity", "lookup", "--customer", "brand", "--email", "ANA@example.com", "--json"

@@ -301,3 +301,93 @@ def test_warehouse_resolution_keeps_ids_across_incremental_runs(tmp_path: Path) 
     assert store.lookup("brand", email="Ana@Example.com")[0]["systems"] == ["loyalty", "olo", "pos"]
     with pytest.raises(ValueError, match="not a valid email"):
         store.lookup("brand", email="nope")
+    # Run 4: the loyalty member's details change to someone else's: that record is scored
+    # again, no longer matches, and splits off; the id stays with the part that had the
+    # oldest record, and the member gets a new one.
+    survivor = next(
+        iter({r["global_customer_id"] for r in warehouse.read_conversions("brand").to_pylist()})
+    )
+    warehouse.upsert_conversions(
+        "brand",
+        _conversions(
+            [
+                {
+                    "transaction_id": "l2",
+                    "connector_id": "loyalty",
+                    "user_id": "m1",
+                    "email": "lu.new@example.com",
+                    "phone": "+12129336321",
+                    "first_name": "Lu",
+                    "timestamp": T0 + timedelta(days=9),
+                }
+            ]
+        ),
+    )
+    split = resolve_customer(warehouse, "brand", deterministic=True)
+    assert (split.people, split.splits, split.new_ids, split.merges) == (2, 1, 1, 0)
+    after_split = {
+        r["transaction_id"]: r["global_customer_id"]
+        for r in warehouse.read_conversions("brand").to_pylist()
+    }
+    assert after_split["t1"] == after_split["o1"] == after_split["o2"] == survivor
+    assert after_split["l1"] == after_split["l2"] != survivor
+
+
+def test_incremental_runs_reuse_the_model_and_score_only_new_records(tmp_path: Path) -> None:
+    business = generate_business(people=700, seed=9)
+    truth = {
+        (r["system"], r["customer_key"]): r["person_id"]
+        for r in business.truth.to_pylist()
+        if r["customer_key"]
+    }
+
+    def linker_for(systems: tuple[str, ...]) -> IdentityLinker:
+        linker = IdentityLinker()
+        for system in systems:
+            columns = {t: c for c, t in EXPECTED_FIELD_MAPS[system].items()}
+            seen: dict[str, dict[str, str]] = {}
+            for row in business.tables[system].to_pylist():
+                key = row[columns["user_id"]]
+                if key and key not in seen:
+                    seen[key] = {t: row[c] for t, c in columns.items()} | {"id": key}
+            linker.add_records(seen.values(), source=system)
+        return linker
+
+    model = tmp_path / "model.json"
+    first = linker_for(SYSTEMS[:2]).resolve_table(model_path=model)
+    assert model.exists()
+    trained = model.stat().st_mtime_ns
+    known = {
+        (str(s), str(i)): f"p{c}"
+        for s, i, c in zip(
+            first.column("source_system").to_pylist(),
+            first.column("source_id").to_pylist(),
+            first.column("cluster").to_pylist(),
+            strict=True,
+        )
+    }
+    linker = linker_for(SYSTEMS)
+    second = linker.resolve_table(model_path=model, known=known)
+    assert model.stat().st_mtime_ns == trained, "the saved model is reused, not retrained"
+    rows = second.to_pylist()
+    cluster_of = {(r["source_system"], r["source_id"]): r["cluster"] for r in rows}
+    # Everyone resolved before stays together.
+    together: dict[str, set[int]] = defaultdict(set)
+    for key, person in known.items():
+        together[person].add(cluster_of[key])
+    assert all(len(c) == 1 for c in together.values())
+    # New records joined the people they belong to, scored against the known ones.
+    new = [k for k in cluster_of if k not in known]
+    assert new
+    joined = correct = 0
+    members: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for key, cluster in cluster_of.items():
+        members[cluster].append(key)
+    for key in new:
+        others = [m for m in members[cluster_of[key]] if m in known]
+        if others:
+            joined += 1
+            correct += all(truth[m] == truth[key] for m in others)
+    assert joined > len(new) / 3
+    assert correct / joined > 0.95
+    assert _pairwise(linker.identities(second), truth) > 0.95

@@ -601,6 +601,9 @@ def identity_resolve(
     customer: Annotated[str, typer.Option(help="Tenant id.")],
     deterministic: Annotated[bool, typer.Option(help="Exact keys only (no model).")] = False,
     threshold: Annotated[float, typer.Option(help="Match probability to link at.")] = 0.9,
+    full: Annotated[
+        bool, typer.Option(help="Retrain the model and re-resolve everyone (not only new).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Resolve everyone across the customer's connectors; ids stay stable across runs."""
@@ -613,6 +616,7 @@ def identity_resolve(
                 deterministic=deterministic,
                 match_threshold=threshold,
                 progress=progress,
+                full=full,
             )
     if as_json:
         _print_json(report.as_dict())

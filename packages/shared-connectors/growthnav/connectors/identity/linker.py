@@ -22,6 +22,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -242,16 +243,70 @@ def splink_settings(table: pa.Table) -> Any:
     )
 
 
-def splink_links(table: pa.Table, match_threshold: float, *, seed: int = 42) -> Links:
-    """Pairs Splink scores at or above ``match_threshold``, trained on ``table`` itself."""
+def splink_links(
+    table: pa.Table,
+    match_threshold: float,
+    *,
+    seed: int = 42,
+    model_path: Path | None = None,
+    new_records: pa.Array[Any] | None = None,
+) -> Links:
+    """Pairs Splink scores at or above ``match_threshold``.
+
+    Without a saved model at ``model_path`` the model is trained on ``table`` (and saved there,
+    when a path is given). With one, nothing is trained; and when ``new_records`` (a boolean
+    mask over ``table``) is given, only pairs involving a new record are scored: new against
+    existing (``predict_between``) and new among themselves (``predict_within``).
+    """
     filled = _filled(table)
     connection = duckdb.connect()
     # Splink's intermediate tables spill to disk beyond this, so a big resolve stays bounded.
     connection.execute(f"SET memory_limit = '{SPLINK_MEMORY_LIMIT}'")
     try:
-        return _scored_pairs(connection, table, filled, match_threshold, seed)
+        if model_path is not None and model_path.exists():
+            return _scored_with_model(connection, table, model_path, match_threshold, new_records)
+        return _scored_pairs(connection, table, filled, match_threshold, seed, model_path)
     finally:
         connection.close()
+
+
+def _scored_with_model(
+    connection: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    model_path: Path,
+    match_threshold: float,
+    new_records: pa.Array[Any] | None,
+) -> Links:
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection)
+    linker = Linker(
+        db_api.register(table, dataset_display_name="customer_records"),
+        str(model_path),
+        log_level=logging.ERROR,
+    )
+    for name in ("first_name", "last_name"):
+        if name in _filled(table):
+            linker.table_management.compute_tf_table(name)
+    if new_records is None:
+        predictions = linker.inference.predict(threshold_match_probability=match_threshold)
+        return _links(predictions)
+    fresh = db_api.register(table.filter(new_records), dataset_display_name="new_records")
+    known = db_api.register(
+        table.filter(pc.invert(new_records)), dataset_display_name="known_records"
+    )
+    between = linker.inference.predict_between(
+        fresh, known, threshold_match_probability=match_threshold
+    )
+    within = linker.inference.predict_within(fresh, threshold_match_probability=match_threshold)
+    return _links(between) + _links(within)
+
+
+def _links(predictions: Any) -> Links:
+    pairs = predictions.as_pyarrow_table().select(
+        ["unique_id_l", "unique_id_r", "match_probability"]
+    )
+    return Links.from_arrow(pairs)
 
 
 def _scored_pairs(
@@ -260,6 +315,7 @@ def _scored_pairs(
     filled: set[str],
     match_threshold: float,
     seed: int,
+    model_path: Path | None,
 ) -> Links:
     from splink import DuckDBAPI, Linker
 
@@ -278,11 +334,35 @@ def _scored_pairs(
             )
         except Exception as exc:  # too few pairs to train on: keep the priors
             logger.info("EM on %s skipped: %s", rule, exc)
-    predictions = linker.inference.predict(threshold_match_probability=match_threshold)
-    pairs = predictions.as_pyarrow_table().select(  # type: ignore[no-untyped-call]
-        ["unique_id_l", "unique_id_r", "match_probability"]
+    if model_path is not None:
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        linker.misc.save_model_to_json(str(model_path), overwrite=True)
+    return _links(linker.inference.predict(threshold_match_probability=match_threshold))
+
+
+def _known_links(
+    table: pa.Table, known: Mapping[tuple[str, str], str]
+) -> tuple[Links, pa.Array[Any]]:
+    """Links holding previously resolved people together, and a mask of the new records."""
+    systems = table.column("source_system").to_pylist()
+    ids = table.column("source_id").to_pylist()
+    first: dict[str, int] = {}
+    left: list[int] = []
+    right: list[int] = []
+    new = []
+    for index, key in enumerate(zip(systems, ids, strict=True)):
+        person = known.get((str(key[0]), str(key[1])))
+        new.append(person is None)
+        if person is None:
+            continue
+        root = first.setdefault(person, index)
+        if root != index:
+            left.append(root)
+            right.append(index)
+    links = Links(
+        np.array(left, np.int64), np.array(right, np.int64), np.ones(len(left), np.float64)
     )
-    return Links.from_arrow(pairs)
+    return links, pa.array(new, pa.bool_())
 
 
 def _components(size: int, left: np.ndarray[Any, Any], right: np.ndarray[Any, Any]) -> Any:
@@ -389,24 +469,38 @@ class IdentityLinker:
         With fewer than ``MIN_RECORDS_FOR_MODEL`` records there is nothing to train on, and
         the exact-key links alone decide.
         """
-        return self._identities(self.resolve_table(match_threshold))
+        return self.identities(self.resolve_table(match_threshold))
 
     def resolve_deterministic(self) -> list[ResolvedIdentity]:
         """Resolve identities on exact canonical keys only (transitively)."""
-        return self._identities(self.resolve_table(deterministic=True))
+        return self.identities(self.resolve_table(deterministic=True))
 
     def resolve_table(
-        self, match_threshold: float = 0.9, *, deterministic: bool = False
+        self,
+        match_threshold: float = 0.9,
+        *,
+        deterministic: bool = False,
+        model_path: Path | None = None,
+        known: Mapping[tuple[str, str], str] | None = None,
     ) -> pa.Table:
         """One row per record: its cluster (a record index) and the cluster's probability.
 
         Columns: ``unique_id``, ``source_system``, ``source_id``, ``cluster``,
         ``match_probability``. The data-sized form of ``resolve``.
+
+        ``model_path``: a Splink model saved there is reused (no training); without one the
+        model is trained and saved there. ``known``: records resolved before, mapped to their
+        person; they stay together, and only new records are scored (against the known ones
+        and among themselves) with the saved model.
         """
         if not 0 < match_threshold < 1:
             raise ValueError(f"match_threshold must be between 0 and 1 (got {match_threshold})")
         table = self.table()
         links = deterministic_links(table) if table.num_rows else Links()
+        new_records = None
+        if known:
+            previous, new_records = _known_links(table, known)
+            links = links + previous
         if deterministic:
             pass
         elif table.num_rows < MIN_RECORDS_FOR_MODEL:
@@ -414,8 +508,13 @@ class IdentityLinker:
                 "%d records are too few to train a match model: linking on exact keys only",
                 table.num_rows,
             )
+        elif new_records is not None and model_path is not None and model_path.exists():
+            if pc.any(new_records).as_py():
+                links = links + splink_links(
+                    table, match_threshold, model_path=model_path, new_records=new_records
+                )
         else:
-            links = links + splink_links(table, match_threshold)
+            links = links + splink_links(table, match_threshold, model_path=model_path)
         self.last_links = links
         size = table.num_rows
         roots, recut = cluster(size, links, self.max_cluster_size)
@@ -438,7 +537,8 @@ class IdentityLinker:
             }
         )
 
-    def _identities(self, clusters: pa.Table) -> list[ResolvedIdentity]:
+    def identities(self, clusters: pa.Table) -> list[ResolvedIdentity]:
+        """``ResolvedIdentity`` objects for a ``resolve_table`` result."""
         records = self.table().to_pylist()
         members: dict[int, list[int]] = defaultdict(list)
         for index, root in enumerate(clusters.column("cluster").to_pylist()):

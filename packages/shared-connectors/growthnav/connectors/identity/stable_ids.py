@@ -27,6 +27,8 @@ class GraphEntry:
 
     global_id: str
     first_seen: datetime
+    #: Digest of the record's identity fields when it was resolved.
+    key_hash: str | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -48,6 +49,8 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS {s}.identity_graph (source_system VARCHAR NOT NULL, "
     "source_record_id VARCHAR NOT NULL, global_customer_id VARCHAR NOT NULL, "
     "first_seen_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (source_system, source_record_id))",
+    # A digest of the record's identity fields when it was resolved: a change re-scores it.
+    "ALTER TABLE {s}.identity_graph ADD COLUMN IF NOT EXISTS key_hash VARCHAR",
     "CREATE TABLE IF NOT EXISTS {s}.identities (global_customer_id VARCHAR PRIMARY KEY, "
     "match_probability DOUBLE NOT NULL, records INTEGER NOT NULL, systems VARCHAR[] NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {s}.identity_aliases (old_id VARCHAR PRIMARY KEY, "
@@ -92,18 +95,24 @@ class IdentityStore:
             for ddl in _DDL:
                 connection.execute(ddl.format(s=schema))
 
+    def model_path(self, customer_id: str) -> Path:
+        """Where the customer's trained match model is kept."""
+        return self.warehouse.path.parent / "models" / f"{customer_id}.json"
+
     def customer_records(self, customer_id: str) -> pa.Table:
         """One record per (connector, source customer key), with its latest identity values."""
         latest = ", ".join(
             f"arg_max({f}, timestamp) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in _FIELDS
         )
+        digest = "md5(concat_ws('|', " + ", ".join(f"coalesce({f}, '')" for f in _FIELDS) + "))"
         table = self.warehouse.table_name(customer_id, "conversions")
         with self.warehouse.connection() as connection:
             return arrow_result(
                 connection,
+                f"SELECT *, {digest} AS key_hash FROM ("
                 f"SELECT connector_id AS source_system, {CUSTOMER_KEY} AS source_id, {latest}, "
                 f"min(timestamp) AS first_seen FROM {table} WHERE {CUSTOMER_KEY} IS NOT NULL "
-                "GROUP BY ALL ORDER BY source_system, source_id",
+                "GROUP BY ALL) ORDER BY source_system, source_id",
             )
 
     def previous(self, customer_id: str) -> tuple[dict[RecordKey, GraphEntry], set[str]]:
@@ -112,11 +121,11 @@ class IdentityStore:
         aliases = self.warehouse.table_name(customer_id, "identity_aliases")
         with self.warehouse.connection() as connection:
             rows = connection.execute(
-                f"SELECT source_system, source_record_id, global_customer_id, first_seen_at "
-                f"FROM {graph}"
+                f"SELECT source_system, source_record_id, global_customer_id, first_seen_at, "
+                f"key_hash FROM {graph}"
             ).fetchall()
             retired = {r[0] for r in connection.execute(f"SELECT old_id FROM {aliases}").fetchall()}
-        return {(r[0], r[1]): GraphEntry(r[2], r[3]) for r in rows}, retired
+        return {(r[0], r[1]): GraphEntry(r[2], r[3], r[4]) for r in rows}, retired
 
     def save(
         self,
@@ -131,6 +140,17 @@ class IdentityStore:
         One transaction; returns how many conversions carry a global id afterwards.
         """
         now = datetime.now(UTC)
+        hashes = dict(
+            zip(
+                zip(
+                    records.column("source_system").to_pylist(),
+                    records.column("source_id").to_pylist(),
+                    strict=True,
+                ),
+                records.column("key_hash").to_pylist(),
+                strict=True,
+            )
+        )
         seen = dict(
             zip(
                 zip(
@@ -152,6 +172,7 @@ class IdentityStore:
                     [previous[k].first_seen if k in previous else seen.get(k) or now for k in keys],
                     pa.timestamp("us", tz="UTC"),
                 ),
+                "key_hash": pa.array([hashes.get(k) for k in keys], pa.string()),
             }
         )
         summary = pa.table(
@@ -192,7 +213,8 @@ class IdentityStore:
                     connection.register("incoming", data)
                     connection.execute(f"DELETE FROM {name(customer_id, table_name)}")
                     connection.execute(
-                        f"INSERT INTO {name(customer_id, table_name)} SELECT * FROM incoming"
+                        f"INSERT INTO {name(customer_id, table_name)} BY NAME "
+                        "SELECT * FROM incoming"
                     )
                     connection.unregister("incoming")
                 connection.register("incoming", aliases)
@@ -287,6 +309,16 @@ class IdentityStore:
         return people
 
 
+def systems_of(records: pa.Table) -> list[str]:
+    """The records' source systems as text."""
+    return [str(v) for v in records.column("source_system").to_pylist()]
+
+
+def ids_of(records: pa.Table) -> list[str]:
+    """The records' source ids as text."""
+    return [str(v) for v in records.column("source_id").to_pylist()]
+
+
 def resolve_customer(
     warehouse: DuckDBWarehouse,
     customer_id: str,
@@ -295,9 +327,13 @@ def resolve_customer(
     match_threshold: float = 0.9,
     linker: IdentityLinker | None = None,
     progress: Callable[[int], None] | None = None,
+    full: bool = False,
 ) -> IdentityReport:
     """Resolve everyone in a customer's conversions and write stable ids back.
 
+    The first run trains the match model and saves it (``models/<customer>.json`` beside the
+    warehouse); later runs reuse it and score only records not resolved before, against the
+    people already found. ``full=True`` retrains and re-resolves everyone.
     ``progress(records)`` is called once the customer records are read and once resolved.
     """
     store = IdentityStore(warehouse)
@@ -309,12 +345,34 @@ def resolve_customer(
     for system in dict.fromkeys(records.column("source_system").to_pylist()):
         mine = records.filter(pc.equal(records.column("source_system"), pa.scalar(str(system))))
         linker.add_table(mine, source=str(system), id_column="source_id")
-    identities = (
-        linker.resolve_deterministic() if deterministic else linker.resolve(match_threshold)
+    previous, retired = store.previous(customer_id)
+    model = store.model_path(customer_id)
+    if full:
+        model.unlink(missing_ok=True)
+    current = dict(
+        zip(
+            zip(systems_of(records), ids_of(records), strict=True),
+            records.column("key_hash").to_pylist(),
+            strict=True,
+        )
+    )
+    # Records resolved before whose identity fields have not changed stay as they were.
+    known = (
+        None
+        if full
+        else {
+            key: entry.global_id
+            for key, entry in previous.items()
+            if current.get(key) is not None and current.get(key) == entry.key_hash
+        }
+    )
+    identities = linker.identities(
+        linker.resolve_table(
+            match_threshold, deterministic=deterministic, model_path=model, known=known
+        )
     )
     if progress is not None:
         progress(records.num_rows)
-    previous, retired = store.previous(customer_id)
     assignment = assign_stable_ids([i.source_records for i in identities], previous, retired)
     for identity in identities:
         identity.global_id = assignment.ids[identity.source_records[0]]
