@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -107,14 +108,16 @@ def test_aliases_and_bad_input() -> None:
     assert IdentityLinker().resolve() == []
 
 
-def _truth_customers(people: int, seed: int) -> tuple[IdentityLinker, dict[tuple[str, str], str]]:
+def _truth_customers(
+    people: int, seed: int, **options: Any
+) -> tuple[IdentityLinker, dict[tuple[str, str], str]]:
     business = generate_business(people=people, seed=seed)
     truth = {
         (r["system"], r["customer_key"]): r["person_id"]
         for r in business.truth.to_pylist()
         if r["customer_key"]
     }
-    linker = IdentityLinker()
+    linker = IdentityLinker(**options)
     for system in SYSTEMS:
         columns = {target: column for column, target in EXPECTED_FIELD_MAPS[system].items()}
         seen: dict[str, dict[str, str]] = {}
@@ -391,3 +394,21 @@ def test_incremental_runs_reuse_the_model_and_score_only_new_records(tmp_path: P
     assert joined > len(new) / 3
     assert correct / joined > 0.95
     assert _pairwise(linker.identities(second), truth) > 0.95
+
+
+@pytest.mark.slow
+def test_spark_backend_matches_duckdb(tmp_path: Path) -> None:
+    from growthnav.connectors.identity.spark import local_spark_session
+
+    duckdb_linker, truth = _truth_customers(people=300, seed=13)
+    duckdb_f1 = _pairwise(duckdb_linker.resolve(), truth)
+    session = local_spark_session(tmp_path / "checkpoints")
+    try:
+        spark_linker, _ = _truth_customers(people=300, seed=13, spark_session=session)
+        identities = spark_linker.resolve()
+        spark_f1 = _pairwise(identities, truth)
+    finally:
+        session.stop()
+    assert spark_f1 > 0.95
+    assert abs(spark_f1 - duckdb_f1) < 0.02
+    assert max(len(i.source_records) for i in identities) <= 20

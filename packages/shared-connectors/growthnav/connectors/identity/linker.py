@@ -243,6 +243,44 @@ def splink_settings(table: pa.Table) -> Any:
     )
 
 
+class SplinkBackend:
+    """Where Splink runs: DuckDB (default, bounded memory) or a Spark session."""
+
+    def __init__(self, spark_session: Any | None = None) -> None:
+        self.spark = spark_session
+        self.connection: duckdb.DuckDBPyConnection | None = None
+        if spark_session is None:
+            from splink import DuckDBAPI
+
+            self.connection = duckdb.connect()
+            # Splink's work tables spill to disk beyond this, so a big resolve stays bounded.
+            self.connection.execute(f"SET memory_limit = '{SPLINK_MEMORY_LIMIT}'")
+            self.db_api: Any = DuckDBAPI(self.connection)
+        else:
+            from splink import SparkAPI
+
+            self.db_api = SparkAPI(spark_session=spark_session)  # type: ignore[no-untyped-call]
+
+    def register(self, table: pa.Table, name: str) -> Any:
+        """Hand a table to Splink."""
+        data = table if self.spark is None else self.spark.createDataFrame(table)
+        return self.db_api.register(data, dataset_display_name=name)
+
+    def links(self, predictions: Any) -> Links:
+        """Scored pairs as links."""
+        columns = ["unique_id_l", "unique_id_r", "match_probability"]
+        if self.spark is None:
+            pairs = predictions.as_pyarrow_table().select(columns)
+        else:
+            pairs = predictions.as_spark_dataframe().select(*columns).toArrow()
+        return Links.from_arrow(pairs)
+
+    def close(self) -> None:
+        """Release the DuckDB connection (a Spark session belongs to its caller)."""
+        if self.connection is not None:
+            self.connection.close()
+
+
 def splink_links(
     table: pa.Table,
     match_threshold: float,
@@ -250,82 +288,68 @@ def splink_links(
     seed: int = 42,
     model_path: Path | None = None,
     new_records: pa.Array[Any] | None = None,
+    spark_session: Any | None = None,
 ) -> Links:
     """Pairs Splink scores at or above ``match_threshold``.
 
     Without a saved model at ``model_path`` the model is trained on ``table`` (and saved there,
     when a path is given). With one, nothing is trained; and when ``new_records`` (a boolean
     mask over ``table``) is given, only pairs involving a new record are scored: new against
-    existing (``predict_between``) and new among themselves (``predict_within``).
+    existing (``predict_between``) and new among themselves (``predict_within``). Runs on
+    ``spark_session`` when one is given, else on DuckDB.
     """
-    filled = _filled(table)
-    connection = duckdb.connect()
-    # Splink's intermediate tables spill to disk beyond this, so a big resolve stays bounded.
-    connection.execute(f"SET memory_limit = '{SPLINK_MEMORY_LIMIT}'")
+    backend = SplinkBackend(spark_session)
     try:
         if model_path is not None and model_path.exists():
-            return _scored_with_model(connection, table, model_path, match_threshold, new_records)
-        return _scored_pairs(connection, table, filled, match_threshold, seed, model_path)
+            return _scored_with_model(backend, table, model_path, match_threshold, new_records)
+        return _scored_pairs(backend, table, match_threshold, seed, model_path)
     finally:
-        connection.close()
+        backend.close()
 
 
 def _scored_with_model(
-    connection: duckdb.DuckDBPyConnection,
+    backend: SplinkBackend,
     table: pa.Table,
     model_path: Path,
     match_threshold: float,
     new_records: pa.Array[Any] | None,
 ) -> Links:
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI(connection)
     linker = Linker(
-        db_api.register(table, dataset_display_name="customer_records"),
-        str(model_path),
-        log_level=logging.ERROR,
+        backend.register(table, "customer_records"), str(model_path), log_level=logging.ERROR
     )
     for name in ("first_name", "last_name"):
         if name in _filled(table):
             linker.table_management.compute_tf_table(name)
     if new_records is None:
-        predictions = linker.inference.predict(threshold_match_probability=match_threshold)
-        return _links(predictions)
-    fresh = db_api.register(table.filter(new_records), dataset_display_name="new_records")
-    known = db_api.register(
-        table.filter(pc.invert(new_records)), dataset_display_name="known_records"
-    )
+        return backend.links(linker.inference.predict(threshold_match_probability=match_threshold))
+    fresh = backend.register(table.filter(new_records), "new_records")
+    known = backend.register(table.filter(pc.invert(new_records)), "known_records")
     between = linker.inference.predict_between(
         fresh, known, threshold_match_probability=match_threshold
     )
     within = linker.inference.predict_within(fresh, threshold_match_probability=match_threshold)
-    return _links(between) + _links(within)
-
-
-def _links(predictions: Any) -> Links:
-    pairs = predictions.as_pyarrow_table().select(
-        ["unique_id_l", "unique_id_r", "match_probability"]
-    )
-    return Links.from_arrow(pairs)
+    return backend.links(between) + backend.links(within)
 
 
 def _scored_pairs(
-    connection: duckdb.DuckDBPyConnection,
+    backend: SplinkBackend,
     table: pa.Table,
-    filled: set[str],
     match_threshold: float,
     seed: int,
     model_path: Path | None,
 ) -> Links:
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI(connection)
-    frame = db_api.register(table, dataset_display_name="customer_records")
+    filled = _filled(table)
+    frame = backend.register(table, "customer_records")
     linker = Linker(frame, splink_settings(table), log_level=logging.ERROR)
     certain = _rules(_CERTAIN, filled)
     if certain:
         linker.training.estimate_probability_two_random_records_match(certain, recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    # One chunk: half the time on Spark, the same estimate on DuckDB.
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed, num_chunks=1)
     training = _rules(_TRAINING, filled) or _rules(_TRAINING_WITHOUT_CONTACTS, filled)
     for rule in training:
         try:
@@ -337,7 +361,7 @@ def _scored_pairs(
     if model_path is not None:
         model_path.parent.mkdir(parents=True, exist_ok=True)
         linker.misc.save_model_to_json(str(model_path), overwrite=True)
-    return _links(linker.inference.predict(threshold_match_probability=match_threshold))
+    return backend.links(linker.inference.predict(threshold_match_probability=match_threshold))
 
 
 def _known_links(
@@ -406,6 +430,8 @@ class IdentityLinker:
         aliases: identity field -> the column names it may be found under.
         phone_region: region of phone numbers written without a country code.
         max_cluster_size: clusters above this size are re-cut with near-certain links only.
+        spark_session: run Splink on this Spark session (data beyond one machine; see
+            ``local_spark_session``) instead of DuckDB.
     """
 
     def __init__(
@@ -414,7 +440,9 @@ class IdentityLinker:
         aliases: Mapping[str, Iterable[str]] | None = None,
         phone_region: str = "US",
         max_cluster_size: int = 20,
+        spark_session: Any | None = None,
     ) -> None:
+        self.spark_session = spark_session
         self.aliases = dict(FIELD_ALIASES)
         for name, extra in (aliases or {}).items():
             if name not in FIELD_ALIASES:
@@ -511,10 +539,16 @@ class IdentityLinker:
         elif new_records is not None and model_path is not None and model_path.exists():
             if pc.any(new_records).as_py():
                 links = links + splink_links(
-                    table, match_threshold, model_path=model_path, new_records=new_records
+                    table,
+                    match_threshold,
+                    model_path=model_path,
+                    new_records=new_records,
+                    spark_session=self.spark_session,
                 )
         else:
-            links = links + splink_links(table, match_threshold, model_path=model_path)
+            links = links + splink_links(
+                table, match_threshold, model_path=model_path, spark_session=self.spark_session
+            )
         self.last_links = links
         size = table.num_rows
         roots, recut = cluster(size, links, self.max_cluster_size)
