@@ -336,3 +336,18 @@ def test_debug_shows_the_traceback(run: Any) -> None:
     )
     assert result.exit_code != 0
     assert result.exception is not None
+
+
+def test_sandbox_up_prints_params_and_writes_them(run: Any, home: Path) -> None:
+    import yaml
+
+    result = run("sandbox", "up", "--people", "120", "--once")
+    assert "olo" in result.output
+    assert "base_url=http://127.0.0.1:" in result.output
+    params = yaml.safe_load((home / "sandbox" / "connection-params.yaml").read_text())
+    assert set(params) == {"olo", "anthropic"}
+    only = run("sandbox", "up", "--system", "anthropic", "--people", "120", "--once")
+    assert "olo" not in only.output
+    assert (
+        "no emulator for zoho" in run("sandbox", "up", "--system", "zoho", "--once", code=2).output
+    )

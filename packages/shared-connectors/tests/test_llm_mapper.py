@@ -66,7 +66,7 @@ def test_the_model_maps_through_a_forced_tool_call(stub: AnthropicStub) -> None:
     assert result["validation"]["would_load"] == 12
     [request] = stub.requests
     assert request.headers["authorization"] == f"Bearer {KEY}"
-    body = request.body
+    body = request.json()
     assert body["model"] == "claude-test-model"
     assert body["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
     assert body["tools"][0]["input_schema"]["properties"]["mappings"]["type"] == "array"
@@ -156,7 +156,7 @@ def test_configured_from_the_environment(stub: AnthropicStub) -> None:
     }
     result = SchemaDiscovery(environ=environ).analyze_sync(ROWS)
     assert result["mapper"] == "llm (claude-from-env)"
-    assert stub.requests[0].body["model"] == "claude-from-env"
+    assert stub.requests[0].json()["model"] == "claude-from-env"
     # llm="off" never calls the model, key or not.
     off = SchemaDiscovery(llm="off", environ=environ).analyze_sync(ROWS)
     assert off["mapper"] == "heuristic"

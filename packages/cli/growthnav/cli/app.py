@@ -47,8 +47,10 @@ app = typer.Typer(
 )
 connectors_app = typer.Typer(help="Add, inspect, discover, sync and remove connectors.")
 identity_app = typer.Typer(help="Resolve and look up customer identities.")
+sandbox_app = typer.Typer(help="Loopback emulators of the systems GrowthNav reads.")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(identity_app, name="identity")
+app.add_typer(sandbox_app, name="sandbox")
 
 console = Console()
 errors = Console(stderr=True)
@@ -707,6 +709,45 @@ def demo(
         print_summary(console, summary, seconds)
     if any(not c.sync.success for c in summary.connectors):
         raise typer.Exit(PARTIAL)
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    systems: Annotated[
+        list[str] | None, typer.Option("--system", help="Emulator to start (default: all).")
+    ] = None,
+    people: Annotated[int, typer.Option(help="Customers of the generated brand.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
+    once: Annotated[bool, typer.Option(help="Start, print, write the file, then stop.")] = False,
+) -> None:
+    """Run the emulators in the foreground (Ctrl-C stops them) and print how to connect."""
+    import threading
+
+    from growthnav.sandbox.sandbox import SYSTEMS, Sandbox
+
+    with _errors():
+        sandbox = Sandbox(systems or SYSTEMS, people=people, seed=seed)
+        home = _home()
+        with sandbox:
+            table = Table("system", "connection params")
+            for system, params in sandbox.params.items():
+                table.add_row(system, "\n".join(f"{k}={v}" for k, v in params.items()))
+            console.print(table)
+            path = home.path / "sandbox" / "connection-params.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                "# Sandbox emulators on loopback (test keys, not secrets); valid while running.\n"
+                + yaml.safe_dump(sandbox.params, sort_keys=True),
+                encoding="utf-8",
+            )
+            console.print(f"connection params written to {path}")
+            if once:
+                return
+            console.print("running; Ctrl-C stops the emulators")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                console.print("stopped")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ Example:
     paths = write_exports(business, Path("exports"))
 """
 
+from growthnav.sandbox.anthropic_stub import AnthropicStub
 from growthnav.sandbox.business import (
     CRM,
     EXPECTED_FIELD_MAPS,
@@ -19,7 +20,10 @@ from growthnav.sandbox.business import (
     generate_business,
 )
 from growthnav.sandbox.exports import EXPORT_FILES, write_exports
+from growthnav.sandbox.loopback import Fault, Faults, LoopbackServer
+from growthnav.sandbox.olo import OloEmulator, olo_orders
 from growthnav.sandbox.people import Person, generate_people
+from growthnav.sandbox.sandbox import Sandbox
 
 __all__ = [
     "CRM",
@@ -29,10 +33,17 @@ __all__ = [
     "ONLINE",
     "POS",
     "SYSTEMS",
+    "AnthropicStub",
     "DemoBusiness",
+    "Fault",
+    "Faults",
     "Location",
+    "LoopbackServer",
+    "OloEmulator",
     "Person",
+    "Sandbox",
     "generate_business",
     "generate_people",
+    "olo_orders",
     "write_exports",
 ]

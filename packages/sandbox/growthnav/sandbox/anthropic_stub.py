@@ -2,7 +2,7 @@
 
 The real ``anthropic`` SDK talks to it through ``base_url``. Each request takes the next
 scripted reply: a tool call (``tool_use``), a refusal, plain text, or an HTTP error with the
-API's error body. Requests are recorded (headers and JSON) so tests can check what was sent.
+API's error body. Requests are recorded so tests can check what was sent.
 
 Example:
     with AnthropicStub(api_key="test-key") as stub:
@@ -12,12 +12,10 @@ Example:
 
 from __future__ import annotations
 
-import json
-import threading
 from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from growthnav.sandbox.loopback import LoopbackServer, Request, Response
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -30,39 +28,21 @@ _ERROR_TYPES = {
 }
 
 
-@dataclass
-class Reply:
-    """One scripted answer: an HTTP status and a JSON body."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class RecordedRequest:
-    """What a client sent."""
-
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-class AnthropicStub:
+class AnthropicStub(LoopbackServer):
     """The Messages API on ``127.0.0.1`` (a free port), answering from a script."""
 
-    def __init__(self, api_key: str = "sandbox-anthropic-key") -> None:
+    def __init__(self, api_key: str = "sandbox-anthropic-key", *, seed: int = 0) -> None:
+        super().__init__(seed=seed)
         self.api_key = api_key
-        self.requests: list[RecordedRequest] = []
-        self._script: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._script: deque[Response] = deque()
 
-    # -- scripting ----------------------------------------------------------------------
+    def error_body(self, status: int, message: str) -> Any:
+        """The API's error shape."""
+        kind = _ERROR_TYPES.get(status, "api_error")
+        return {"type": "error", "error": {"type": kind, "message": message}}
 
-    def _message(self, content: list[dict[str, Any]], stop_reason: str, model: str) -> Reply:
-        return Reply(
+    def _message(self, content: list[dict[str, Any]], stop_reason: str, model: str) -> Response:
+        return Response(
             200,
             {
                 "id": f"msg_sandbox_{len(self.requests) + len(self._script)}",
@@ -87,96 +67,20 @@ class AnthropicStub:
 
     def reply_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         """Answer with an API error (e.g. 429 with ``{"retry-after": "1"}``, 529 overloaded)."""
-        kind = _ERROR_TYPES.get(status, "api_error")
-        body = {"type": "error", "error": {"type": kind, "message": message}}
-        self._script.append(Reply(status, body, headers or {}))
+        self._script.append(Response(status, self.error_body(status, message), headers or {}))
 
-    # -- serving ------------------------------------------------------------------------
-
-    def _answer(self, path: str, headers: dict[str, str], raw: bytes) -> Reply:
-        try:
-            body = json.loads(raw or b"{}")
-        except json.JSONDecodeError:
-            body = {}
-        with self._lock:
-            self.requests.append(RecordedRequest(path, headers, body))
-            if path != "/v1/messages":
-                return Reply(
-                    404,
-                    {
-                        "type": "error",
-                        "error": {"type": "not_found_error", "message": f"no route {path}"},
-                    },
-                )
-            given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix(
-                "Bearer "
-            )
-            if given != self.api_key:
-                return Reply(
-                    401,
-                    {
-                        "type": "error",
-                        "error": {"type": "authentication_error", "message": "invalid x-api-key"},
-                    },
-                )
-            if not self._script:
-                return Reply(
-                    500,
-                    {
-                        "type": "error",
-                        "error": {"type": "api_error", "message": "nothing scripted"},
-                    },
-                )
-            return self._script.popleft()
+    def handle(self, request: Request) -> Response:
+        """Authenticate, then answer ``POST /v1/messages`` with the next scripted reply."""
+        if request.method != "POST" or request.path != "/v1/messages":
+            return Response(404, self.error_body(404, f"no route {request.path}"))
+        given = request.headers.get("x-api-key") or request.bearer
+        if given != self.api_key:
+            return Response(401, self.error_body(401, "invalid x-api-key"))
+        if not self._script:
+            return Response(500, self.error_body(500, "nothing scripted"))
+        return self._script.popleft()
 
     @property
     def base_url(self) -> str:
         """Where clients point ``base_url``."""
-        if self._server is None:
-            raise RuntimeError("the stub is not running: use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> AnthropicStub:
-        """Listen on a free loopback port in a background thread."""
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                reply = stub._answer(self.path, headers, self.rfile.read(length))
-                data = json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> AnthropicStub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self.url

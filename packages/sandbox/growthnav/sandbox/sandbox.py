@@ -1,0 +1,84 @@
+"""``Sandbox``: any subset of the emulators on loopback, with their connection params.
+
+Ports are chosen free; everything started is stopped on exit.
+
+Example:
+    with Sandbox(systems=("olo", "anthropic"), people=500) as sandbox:
+        params = sandbox.params["olo"]  # {"base_url": ..., "api_key": ..., "brand_id": ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from growthnav.sandbox.anthropic_stub import AnthropicStub
+from growthnav.sandbox.business import DemoBusiness, generate_business
+from growthnav.sandbox.loopback import LoopbackServer
+from growthnav.sandbox.olo import OloEmulator, olo_orders
+
+#: Emulators available so far.
+SYSTEMS = ("olo", "anthropic")
+
+
+class Sandbox:
+    """Emulators of the brand's systems, seeded with one generated business."""
+
+    def __init__(
+        self,
+        systems: Sequence[str] = SYSTEMS,
+        *,
+        people: int = 5000,
+        seed: int = 7,
+        business: DemoBusiness | None = None,
+    ) -> None:
+        unknown = [s for s in systems if s not in SYSTEMS]
+        if unknown:
+            raise ValueError(
+                f"no emulator for {', '.join(unknown)}; available: {', '.join(SYSTEMS)}"
+            )
+        self.systems = tuple(systems)
+        self.people = people
+        self.seed = seed
+        self._business = business
+        self.servers: dict[str, LoopbackServer] = {}
+        self.params: dict[str, dict[str, Any]] = {}
+
+    @property
+    def business(self) -> DemoBusiness:
+        """The generated business the emulators serve (generated on first use)."""
+        if self._business is None:
+            self._business = generate_business(self.people, self.seed)
+        return self._business
+
+    def start(self) -> Sandbox:
+        """Start every requested emulator; on any failure, stop those already started."""
+        try:
+            if "olo" in self.systems:
+                olo = OloEmulator(olo_orders(self.business, self.seed), seed=self.seed)
+                self.servers["olo"] = olo.start()
+                self.params["olo"] = {
+                    "base_url": olo.url,
+                    "api_key": olo.api_key,
+                    "brand_id": olo.brand_id,
+                }
+            if "anthropic" in self.systems:
+                stub = AnthropicStub(seed=self.seed)
+                self.servers["anthropic"] = stub.start()
+                self.params["anthropic"] = {"base_url": stub.url, "api_key": stub.api_key}
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every emulator."""
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
