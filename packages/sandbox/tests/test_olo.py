@@ -144,9 +144,9 @@ def test_seeded_fault_rates_repeat(orders: list[dict[str, object]]) -> None:
 
 def test_sandbox_starts_a_subset_and_stops_everything() -> None:
     business = generate_business(people=150, seed=2)
-    with Sandbox(systems=("olo", "anthropic"), business=business) as sandbox:
+    with Sandbox(business=business) as sandbox:
         params = sandbox.params
-        assert set(params) == {"olo", "anthropic"}
+        assert set(params) == {"olo", "hubspot", "anthropic"}
         with httpx.Client(
             base_url=params["olo"]["base_url"],
             headers={"Authorization": f"Bearer {params['olo']['api_key']}"},

@@ -20,6 +20,7 @@ from growthnav.sandbox.business import (
     generate_business,
 )
 from growthnav.sandbox.exports import EXPORT_FILES, write_exports
+from growthnav.sandbox.hubspot import HubSpotEmulator, hubspot_objects
 from growthnav.sandbox.loopback import Fault, Faults, LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
 from growthnav.sandbox.people import Person, generate_people
@@ -37,6 +38,7 @@ __all__ = [
     "DemoBusiness",
     "Fault",
     "Faults",
+    "HubSpotEmulator",
     "Location",
     "LoopbackServer",
     "OloEmulator",
@@ -44,6 +46,7 @@ __all__ = [
     "Sandbox",
     "generate_business",
     "generate_people",
+    "hubspot_objects",
     "olo_orders",
     "write_exports",
 ]

@@ -14,11 +14,12 @@ from typing import Any
 
 from growthnav.sandbox.anthropic_stub import AnthropicStub
 from growthnav.sandbox.business import DemoBusiness, generate_business
+from growthnav.sandbox.hubspot import HubSpotEmulator, hubspot_objects
 from growthnav.sandbox.loopback import LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
 
 #: Emulators available so far.
-SYSTEMS = ("olo", "anthropic")
+SYSTEMS = ("olo", "hubspot", "anthropic")
 
 
 class Sandbox:
@@ -62,6 +63,10 @@ class Sandbox:
                     "api_key": olo.api_key,
                     "brand_id": olo.brand_id,
                 }
+            if "hubspot" in self.systems:
+                hub = HubSpotEmulator(hubspot_objects(self.business), seed=self.seed)
+                self.servers["hubspot"] = hub.start()
+                self.params["hubspot"] = {"host": hub.url, "access_token": hub.access_token}
             if "anthropic" in self.systems:
                 stub = AnthropicStub(seed=self.seed)
                 self.servers["anthropic"] = stub.start()
