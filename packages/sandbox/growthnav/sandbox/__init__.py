@@ -25,6 +25,7 @@ from growthnav.sandbox.loopback import Fault, Faults, LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
 from growthnav.sandbox.people import Person, generate_people
 from growthnav.sandbox.sandbox import Sandbox
+from growthnav.sandbox.zoho import ZohoDataCentre, zoho_records
 
 __all__ = [
     "CRM",
@@ -44,9 +45,11 @@ __all__ = [
     "OloEmulator",
     "Person",
     "Sandbox",
+    "ZohoDataCentre",
     "generate_business",
     "generate_people",
     "hubspot_objects",
     "olo_orders",
     "write_exports",
+    "zoho_records",
 ]

@@ -173,9 +173,11 @@ class LoopbackServer:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                data = json.dumps(response.body, default=str).encode()
+                empty = response.status in (204, 304)
+                data = b"" if empty else json.dumps(response.body, default=str).encode()
                 self.send_response(response.status)
-                self.send_header("content-type", "application/json")
+                if not empty:
+                    self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 for name, value in response.headers.items():
                     self.send_header(name, value)

@@ -17,9 +17,10 @@ from growthnav.sandbox.business import DemoBusiness, generate_business
 from growthnav.sandbox.hubspot import HubSpotEmulator, hubspot_objects
 from growthnav.sandbox.loopback import LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
+from growthnav.sandbox.zoho import ZohoDataCentre, zoho_records
 
 #: Emulators available so far.
-SYSTEMS = ("olo", "hubspot", "anthropic")
+SYSTEMS = ("olo", "hubspot", "zoho", "anthropic")
 
 
 class Sandbox:
@@ -67,6 +68,12 @@ class Sandbox:
                 hub = HubSpotEmulator(hubspot_objects(self.business), seed=self.seed)
                 self.servers["hubspot"] = hub.start()
                 self.params["hubspot"] = {"host": hub.url, "access_token": hub.access_token}
+            if "zoho" in self.systems:
+                zoho = ZohoDataCentre(zoho_records(self.business), seed=self.seed)
+                zoho.start()
+                self.servers["zoho accounts"] = zoho.accounts
+                self.servers["zoho api"] = zoho.api
+                self.params["zoho"] = zoho.params
             if "anthropic" in self.systems:
                 stub = AnthropicStub(seed=self.seed)
                 self.servers["anthropic"] = stub.start()
