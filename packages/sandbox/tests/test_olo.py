@@ -146,7 +146,7 @@ def test_sandbox_starts_a_subset_and_stops_everything() -> None:
     business = generate_business(people=150, seed=2)
     with Sandbox(business=business) as sandbox:
         params = sandbox.params
-        assert set(params) == {"olo", "hubspot", "zoho", "anthropic"}
+        assert set(params) == {"olo", "hubspot", "zoho", "salesforce", "anthropic"}
         with httpx.Client(
             base_url=params["olo"]["base_url"],
             headers={"Authorization": f"Bearer {params['olo']['api_key']}"},

@@ -24,6 +24,7 @@ from growthnav.sandbox.hubspot import HubSpotEmulator, hubspot_objects
 from growthnav.sandbox.loopback import Fault, Faults, LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
 from growthnav.sandbox.people import Person, generate_people
+from growthnav.sandbox.salesforce import SalesforceEmulator, salesforce_records
 from growthnav.sandbox.sandbox import Sandbox
 from growthnav.sandbox.zoho import ZohoDataCentre, zoho_records
 
@@ -44,12 +45,14 @@ __all__ = [
     "LoopbackServer",
     "OloEmulator",
     "Person",
+    "SalesforceEmulator",
     "Sandbox",
     "ZohoDataCentre",
     "generate_business",
     "generate_people",
     "hubspot_objects",
     "olo_orders",
+    "salesforce_records",
     "write_exports",
     "zoho_records",
 ]

@@ -9,6 +9,7 @@ next N requests.
 from __future__ import annotations
 
 import json
+import os
 import random
 import socket
 import threading
@@ -108,9 +109,12 @@ class Faults:
 class LoopbackServer:
     """An HTTP server on 127.0.0.1 and a free port, serving ``handle`` in a thread."""
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, tls: bool = False) -> None:
         self.faults = Faults(seed)
         self.requests: list[Request] = []
+        self.tls = tls
+        #: The CA file clients trust (TLS servers only), created at start, removed at stop.
+        self.ca_path: str | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -149,7 +153,7 @@ class LoopbackServer:
         if self._server is None:
             raise RuntimeError("the server is not running: start() it or use it with `with`")
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> Self:
         """Listen on a free loopback port."""
@@ -191,14 +195,32 @@ class LoopbackServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls:
+            self._wrap_tls(self._server)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._thread.start()
         return self
 
+    def _wrap_tls(self, server: ThreadingHTTPServer) -> None:
+        """Serve TLS with a certificate for 127.0.0.1 from a CA made now (``ca_path``)."""
+        import ssl
+        import tempfile
+
+        import trustme
+
+        authority = trustme.CA()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        authority.issue_cert("127.0.0.1").configure_cert(context)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        handle, path = tempfile.mkstemp(prefix="growthnav-sandbox-ca-", suffix=".pem")
+        os.close(handle)
+        authority.cert_pem.write_to_path(path)
+        self.ca_path = path
+
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (and the CA file)."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -206,6 +228,9 @@ class LoopbackServer:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self.ca_path is not None:
+            os.unlink(self.ca_path)
+            self.ca_path = None
 
     def __enter__(self) -> Self:
         return self.start()

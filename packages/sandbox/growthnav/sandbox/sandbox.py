@@ -17,10 +17,11 @@ from growthnav.sandbox.business import DemoBusiness, generate_business
 from growthnav.sandbox.hubspot import HubSpotEmulator, hubspot_objects
 from growthnav.sandbox.loopback import LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
+from growthnav.sandbox.salesforce import SalesforceEmulator, salesforce_records
 from growthnav.sandbox.zoho import ZohoDataCentre, zoho_records
 
 #: Emulators available so far.
-SYSTEMS = ("olo", "hubspot", "zoho", "anthropic")
+SYSTEMS = ("olo", "hubspot", "zoho", "salesforce", "anthropic")
 
 
 class Sandbox:
@@ -74,6 +75,14 @@ class Sandbox:
                 self.servers["zoho accounts"] = zoho.accounts
                 self.servers["zoho api"] = zoho.api
                 self.params["zoho"] = zoho.params
+            if "salesforce" in self.systems:
+                force = SalesforceEmulator(salesforce_records(self.business), seed=self.seed)
+                self.servers["salesforce"] = force.start()
+                self.params["salesforce"] = {
+                    "instance_url": force.url,
+                    "session_id": force.session_id,
+                    "ca_file": force.ca_path,
+                }
             if "anthropic" in self.systems:
                 stub = AnthropicStub(seed=self.seed)
                 self.servers["anthropic"] = stub.start()
