@@ -100,7 +100,8 @@ def test_bad_queries_are_refused_as_salesforce_does(
 ) -> None:
     with pytest.raises(SalesforceMalformedRequest) as refused:
         client(emulator).query(soql)
-    assert refused.value.content[0]["errorCode"] == code
+    content: Any = refused.value.content
+    assert content[0]["errorCode"] == code
 
 
 def test_describe_and_limit_info(emulator: SalesforceEmulator) -> None:
@@ -121,5 +122,6 @@ def test_session_and_daily_budget(records: dict[str, list[dict[str, Any]]]) -> N
         sf.query("SELECT Id FROM Contact LIMIT 1")
         with pytest.raises(SalesforceRefusedRequest) as exhausted:
             sf.query("SELECT Id FROM Contact LIMIT 1")
-        assert exhausted.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+        content: Any = exhausted.value.content
+        assert content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
     assert emulator.ca_path is None  # the CA file is removed with the server

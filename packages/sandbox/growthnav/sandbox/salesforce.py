@@ -16,9 +16,9 @@ deleted (``queryAll`` sees those, ``query`` does not).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 import re
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -160,7 +160,7 @@ def _value(kind: str, value: Any) -> Any:
     return value
 
 
-_OPS = {
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
     "<>": lambda a, b: a != b,
