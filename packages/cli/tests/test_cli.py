@@ -345,7 +345,7 @@ def test_sandbox_up_prints_params_and_writes_them(run: Any, home: Path) -> None:
     assert "olo" in result.output
     assert "base_url=http://127.0.0.1:" in result.output
     params = yaml.safe_load((home / "sandbox" / "connection-params.yaml").read_text())
-    assert set(params) == {"olo", "hubspot", "zoho", "salesforce", "anthropic"}
+    assert set(params) == {"snowflake", "olo", "hubspot", "zoho", "salesforce", "anthropic"}
     only = run("sandbox", "up", "--system", "anthropic", "--people", "120", "--once")
     assert "olo" not in only.output
     refused = run("sandbox", "up", "--system", "teradata", "--once", code=2)

@@ -146,7 +146,7 @@ def test_sandbox_starts_a_subset_and_stops_everything() -> None:
     business = generate_business(people=150, seed=2)
     with Sandbox(business=business) as sandbox:
         params = sandbox.params
-        assert set(params) == {"olo", "hubspot", "zoho", "salesforce", "anthropic"}
+        assert set(params) == {"snowflake", "olo", "hubspot", "zoho", "salesforce", "anthropic"}
         with httpx.Client(
             base_url=params["olo"]["base_url"],
             headers={"Authorization": f"Bearer {params['olo']['api_key']}"},
@@ -156,5 +156,5 @@ def test_sandbox_starts_a_subset_and_stops_everything() -> None:
         url = params["olo"]["base_url"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/v1/orders", timeout=2)
-    with pytest.raises(ValueError, match="no emulator for snowflake"):
-        Sandbox(systems=("snowflake",))
+    with pytest.raises(ValueError, match="no emulator for teradata"):
+        Sandbox(systems=("teradata",))

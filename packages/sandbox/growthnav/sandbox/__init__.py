@@ -26,6 +26,7 @@ from growthnav.sandbox.olo import OloEmulator, olo_orders
 from growthnav.sandbox.people import Person, generate_people
 from growthnav.sandbox.salesforce import SalesforceEmulator, salesforce_records
 from growthnav.sandbox.sandbox import Sandbox
+from growthnav.sandbox.snowflake import SnowflakeEmulator
 from growthnav.sandbox.zoho import ZohoDataCentre, zoho_records
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Person",
     "SalesforceEmulator",
     "Sandbox",
+    "SnowflakeEmulator",
     "ZohoDataCentre",
     "generate_business",
     "generate_people",

@@ -18,10 +18,11 @@ from growthnav.sandbox.hubspot import HubSpotEmulator, hubspot_objects
 from growthnav.sandbox.loopback import LoopbackServer
 from growthnav.sandbox.olo import OloEmulator, olo_orders
 from growthnav.sandbox.salesforce import SalesforceEmulator, salesforce_records
+from growthnav.sandbox.snowflake import TABLES, SnowflakeEmulator
 from growthnav.sandbox.zoho import ZohoDataCentre, zoho_records
 
 #: Emulators available so far.
-SYSTEMS = ("olo", "hubspot", "zoho", "salesforce", "anthropic")
+SYSTEMS = ("snowflake", "olo", "hubspot", "zoho", "salesforce", "anthropic")
 
 
 class Sandbox:
@@ -45,6 +46,7 @@ class Sandbox:
         self.seed = seed
         self._business = business
         self.servers: dict[str, LoopbackServer] = {}
+        self._snowflake: SnowflakeEmulator | None = None
         self.params: dict[str, dict[str, Any]] = {}
 
     @property
@@ -57,6 +59,12 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Start every requested emulator; on any failure, stop those already started."""
         try:
+            if "snowflake" in self.systems:
+                self._snowflake = SnowflakeEmulator(self.business).start()
+                self.params["snowflake"] = {
+                    **self._snowflake.params,
+                    "tables": {s: self._snowflake.table(s) for s in TABLES},
+                }
             if "olo" in self.systems:
                 olo = OloEmulator(olo_orders(self.business, self.seed), seed=self.seed)
                 self.servers["olo"] = olo.start()
@@ -97,6 +105,9 @@ class Sandbox:
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
+        if self._snowflake is not None:
+            self._snowflake.stop()
+            self._snowflake = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
