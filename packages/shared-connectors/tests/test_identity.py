@@ -156,7 +156,7 @@ def test_probabilistic_beats_deterministic_on_the_demo_business() -> None:
     assert max(len(i.source_records) for i in identities) <= 20
     linked = [i.match_probability for i in identities if len(i.source_records) > 1]
     assert len(set(linked)) > 10, "match probability comes from the pairs, not a constant"
-    assert all(0.9 <= p <= 1.0 for p in linked)
+    assert all(0.7 <= p <= 1.0 for p in linked)  # every link is at or above the threshold
 
 
 def test_oversized_clusters_are_recut() -> None:
