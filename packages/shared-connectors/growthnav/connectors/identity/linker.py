@@ -495,8 +495,9 @@ class IdentityLinker:
         """Resolve identities with Splink, fused with hard deterministic links.
 
         The default threshold is the plan's; the warehouse resolution and the CLI link at 0.9
-        (a little more precise on customer data, see bench/identity.py). With fewer than ``MIN_RECORDS_FOR_MODEL`` records there is nothing to train on, and
-        the exact-key links alone decide.
+        (a little more precise on customer data, see bench/identity.py). With fewer than
+        ``MIN_RECORDS_FOR_MODEL`` records there is nothing to train on, and the exact-key links
+        alone decide.
         """
         return self.identities(self.resolve_table(match_threshold))
 
