@@ -16,7 +16,7 @@ from growthnav.connectors import (
 )
 from growthnav.connectors.google_secrets import GoogleSecretStore
 from growthnav.connectors.secrets import read_secret
-from secret_manager_stub import SecretManagerStub, secret_manager_stub
+from growthnav.sandbox.secret_manager import SecretManagerStub, secret_manager_stub
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_write_then_read_round_trips_through_the_rest_api(
     assert secrets.read(name) == {"user": "loader", "password": "pw-2"}
     path = f"projects/acme-prod/secrets/{name}"
     assert next(json.loads(v) for v in server.secrets[path])["password"] == "pw-1"
-    assert f"GET /v1/{path}/versions/latest:access" in server.requests
+    assert f"GET /v1/{path}/versions/latest:access" in server.calls
     secrets.delete(name)
     secrets.delete(name)
     assert path not in server.secrets
