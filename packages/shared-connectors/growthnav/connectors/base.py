@@ -297,19 +297,15 @@ class BaseConnector(ABC):
             batches = self.fetch_batches(since=since, until=until)
             for batch, normalized in normalizer.normalize_stream(batches):
                 counts = sink.write(self, normalized, as_table(batch)) if sink is not None else None
-                result.batches += 1
-                result.records_fetched += normalized.input_rows
+                result.add_batch(
+                    normalized.input_rows,
+                    normalized.conversions.num_rows if counts is None else counts.loaded,
+                    0 if counts is None else counts.unchanged,
+                    normalized.rejected,
+                    normalized.warnings,
+                )
                 if progress is not None:
                     progress(result.records_fetched)
-                if counts is None:
-                    result.records_loaded += normalized.conversions.num_rows
-                else:
-                    result.records_loaded += counts.loaded
-                    result.records_unchanged += counts.unchanged
-                for reason, count in normalized.rejected.items():
-                    result.records_rejected[reason] = result.records_rejected.get(reason, 0) + count
-                for reason, count in normalized.warnings.items():
-                    result.field_warnings[reason] = result.field_warnings.get(reason, 0) + count
                 high = self.batch_cursor(batch)
                 if high is not None and (cursor is None or high > cursor):
                     cursor = high

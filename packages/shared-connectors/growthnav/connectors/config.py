@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import Enum
@@ -167,6 +168,24 @@ class SyncResult:
     error: str | None = None
     cursor: str | None = None
     connector_id: str | None = None
+
+    def add_batch(
+        self,
+        input_rows: int,
+        loaded: int,
+        unchanged: int,
+        rejected: Mapping[str, int],
+        warnings: Mapping[str, int],
+    ) -> None:
+        """Count one loaded batch: rows read, loaded, unchanged, rejects and warnings by reason."""
+        self.batches += 1
+        self.records_fetched += input_rows
+        self.records_loaded += loaded
+        self.records_unchanged += unchanged
+        for reason, count in rejected.items():
+            self.records_rejected[reason] = self.records_rejected.get(reason, 0) + count
+        for reason, count in warnings.items():
+            self.field_warnings[reason] = self.field_warnings.get(reason, 0) + count
 
     @property
     def duration_seconds(self) -> float | None:

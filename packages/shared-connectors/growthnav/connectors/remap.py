@@ -64,16 +64,15 @@ def run_remap(
             warehouse.write_rejects(customer_id, normalized.rejects)
             raw.add_keys(keys, normalized.conversions.column("transaction_id"))
             raw.add_keys(reject_keys, normalized.rejects.column("reject_key"))
-            result.batches += 1
-            result.records_fetched += normalized.input_rows
+            result.add_batch(
+                normalized.input_rows,
+                counts.loaded,
+                counts.unchanged,
+                normalized.rejected,
+                normalized.warnings,
+            )
             if progress is not None:
                 progress(result.records_fetched)
-            result.records_loaded += counts.loaded
-            result.records_unchanged += counts.unchanged
-            for reason, count in normalized.rejected.items():
-                result.records_rejected[reason] = result.records_rejected.get(reason, 0) + count
-            for reason, count in normalized.warnings.items():
-                result.field_warnings[reason] = result.field_warnings.get(reason, 0) + count
         deleted, deleted_rejects = raw.prune(customer_id, connector_id, keys, reject_keys)
         logger.info(
             "Remap of %s: %d conversions and %d rejects the new mapping no longer produces "
