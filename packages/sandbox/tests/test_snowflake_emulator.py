@@ -62,3 +62,26 @@ def test_incremental_filter_and_columns(
             cursor.execute("SELECT NO_SUCH_COLUMN FROM PURCHASES")
     finally:
         connection.close()
+
+
+def test_a_wrong_password_is_refused(snowflake_db: SnowflakeEmulator) -> None:
+    params = {**snowflake_db.params, "password": "not-the-password"}
+    with pytest.raises(snowflake.connector.errors.DatabaseError) as refused:
+        snowflake.connector.connect(**params)
+    assert "Incorrect username or password" in str(refused.value)
+
+
+def test_injected_throttling_is_retried_by_the_connector(snowflake_db: SnowflakeEmulator) -> None:
+    from growthnav.sandbox import Fault
+
+    connection = snowflake.connector.connect(**snowflake_db.params, schema="THANX")
+    try:
+        cursor = connection.cursor()
+        before = snowflake_db.query_requests
+        snowflake_db.faults.next(Fault("status", 429, {"Retry-After": "0"}))
+        cursor.execute("SELECT count(*) FROM PURCHASES")
+        assert cursor.fetchall()[0][0] > 0
+        assert snowflake_db.query_requests - before == 2  # throttled once, then answered
+    finally:
+        snowflake_db.faults.clear()
+        connection.close()
