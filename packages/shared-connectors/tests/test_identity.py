@@ -22,10 +22,12 @@ from growthnav.connectors.identity import (
     canonical_phone,
     canonical_postal_code,
     fold_name,
+    identity_keys,
     resolve_customer,
 )
-from growthnav.conversions import CONVERSION_SCHEMA
-from growthnav.sandbox import EXPECTED_FIELD_MAPS, SYSTEMS, generate_business
+from growthnav.connectors.identity.keys_sql import identity_keys_table
+from growthnav.conversions import CONVERSION_SCHEMA, records_to_arrow
+from growthnav.sandbox import EXPECTED_FIELD_MAPS, SYSTEMS, DemoBusiness, generate_business
 from growthnav.warehouse import DuckDBWarehouse
 
 
@@ -41,6 +43,45 @@ from growthnav.warehouse import DuckDBWarehouse
 )
 def test_canonical_email(raw: str, canonical: str | None) -> None:
     assert canonical_email(raw) == canonical
+
+
+KEY_CASES: list[dict[str, Any]] = [
+    {
+        "id": "1",
+        "email": "Ana.Lee@Gmail.com",
+        "phone": "(917) 933-6320",
+        "first_name": "José-María",
+        "last_name": "O'Neil",
+        "zip": "10001-1234",
+        "card_fingerprint": " abc ",
+    },
+    {
+        "id": "2",
+        "email": " ana.lee+x@googlemail.com ",
+        "phone": "+44 20 7946 0958",
+        "first_name": "  ANA  ",
+        "last_name": "van  der Berg",
+        "zip": "sw1a 1aa",
+        "member_id": "TX1",
+    },
+    {"id": "3", "email": "+tag@example.com", "phone": "12345", "first_name": "!!!", "zip": ""},
+    {
+        "id": "4",
+        "email": "nope",
+        "phone": "917.933.6320",
+        "first_name": "Zoë",
+        "last_name": "Ñandú",
+    },
+]
+
+
+def test_table_keys_match_the_per_value_keys() -> None:
+    """The linker's SQL normalization reads every case as ``identity_keys`` does."""
+    table = identity_keys_table(records_to_arrow(KEY_CASES), "s", "id")
+    for case, row in zip(KEY_CASES, table.to_pylist(), strict=True):
+        assert {k: v for k, v in row.items() if k not in ("source_system", "source_id")} == (
+            identity_keys(case)
+        )
 
 
 def test_phone_name_and_zip_keys() -> None:
@@ -108,17 +149,21 @@ def test_aliases_and_bad_input() -> None:
     assert IdentityLinker().resolve() == []
 
 
-def _truth_customers(
-    people: int, seed: int, **options: Any
-) -> tuple[IdentityLinker, dict[tuple[str, str], str]]:
-    business = generate_business(people=people, seed=seed)
-    truth = {
+def _truth(business: DemoBusiness) -> dict[tuple[str, str], str]:
+    """Each source customer key's person."""
+    return {
         (r["system"], r["customer_key"]): r["person_id"]
         for r in business.truth.to_pylist()
         if r["customer_key"]
     }
+
+
+def _linker(
+    business: DemoBusiness, systems: tuple[str, ...] = SYSTEMS, **options: Any
+) -> IdentityLinker:
+    """A linker holding one customer record per source customer key of ``systems``."""
     linker = IdentityLinker(**options)
-    for system in SYSTEMS:
+    for system in systems:
         columns = {target: column for column, target in EXPECTED_FIELD_MAPS[system].items()}
         seen: dict[str, dict[str, str]] = {}
         for row in business.tables[system].to_pylist():
@@ -126,7 +171,14 @@ def _truth_customers(
             if key and key not in seen:
                 seen[key] = {t: row[c] for t, c in columns.items()} | {"id": key}
         linker.add_records(seen.values(), source=system)
-    return linker, truth
+    return linker
+
+
+def _truth_customers(
+    people: int, seed: int, **options: Any
+) -> tuple[IdentityLinker, dict[tuple[str, str], str]]:
+    business = generate_business(people=people, seed=seed)
+    return _linker(business, **options), _truth(business)
 
 
 def _pairwise(identities: list[ResolvedIdentity], truth: dict[tuple[str, str], str]) -> float:
@@ -338,26 +390,9 @@ def test_warehouse_resolution_keeps_ids_across_incremental_runs(tmp_path: Path) 
 
 def test_incremental_runs_reuse_the_model_and_score_only_new_records(tmp_path: Path) -> None:
     business = generate_business(people=700, seed=9)
-    truth = {
-        (r["system"], r["customer_key"]): r["person_id"]
-        for r in business.truth.to_pylist()
-        if r["customer_key"]
-    }
-
-    def linker_for(systems: tuple[str, ...]) -> IdentityLinker:
-        linker = IdentityLinker()
-        for system in systems:
-            columns = {t: c for c, t in EXPECTED_FIELD_MAPS[system].items()}
-            seen: dict[str, dict[str, str]] = {}
-            for row in business.tables[system].to_pylist():
-                key = row[columns["user_id"]]
-                if key and key not in seen:
-                    seen[key] = {t: row[c] for t, c in columns.items()} | {"id": key}
-            linker.add_records(seen.values(), source=system)
-        return linker
-
+    truth = _truth(business)
     model = tmp_path / "model.json"
-    first = linker_for(SYSTEMS[:2]).resolve_table(model_path=model)
+    first = _linker(business, SYSTEMS[:2]).resolve_table(model_path=model)
     assert model.exists()
     trained = model.stat().st_mtime_ns
     known = {
@@ -369,7 +404,7 @@ def test_incremental_runs_reuse_the_model_and_score_only_new_records(tmp_path: P
             strict=True,
         )
     }
-    linker = linker_for(SYSTEMS)
+    linker = _linker(business)
     second = linker.resolve_table(model_path=model, known=known)
     assert model.stat().st_mtime_ns == trained, "the saved model is reused, not retrained"
     rows = second.to_pylist()

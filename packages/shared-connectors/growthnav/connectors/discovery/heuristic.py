@@ -439,11 +439,6 @@ def _pattern_only(profile: ColumnProfile) -> list[tuple[str, float, str]]:
     return found
 
 
-def score_column(profile: ColumnProfile) -> list[MappingSuggestion]:
-    """Every plausible target for one column, best first."""
-    return [s for _, s in _ranked(profile)]
-
-
 def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
     """Suggestions with their unclamped scores (confidence stops at 0.99; ranking does not)."""
     words = tokens(profile.name)

@@ -140,28 +140,8 @@ class IdentityStore:
         One transaction; returns how many conversions carry a global id afterwards.
         """
         now = datetime.now(UTC)
-        hashes = dict(
-            zip(
-                zip(
-                    records.column("source_system").to_pylist(),
-                    records.column("source_id").to_pylist(),
-                    strict=True,
-                ),
-                records.column("key_hash").to_pylist(),
-                strict=True,
-            )
-        )
-        seen = dict(
-            zip(
-                zip(
-                    records.column("source_system").to_pylist(),
-                    records.column("source_id").to_pylist(),
-                    strict=True,
-                ),
-                records.column("first_seen").to_pylist(),
-                strict=True,
-            )
-        )
+        hashes = by_record(records, "key_hash")
+        seen = by_record(records, "first_seen")
         keys = list(assignment.ids)
         graph = pa.table(
             {
@@ -309,14 +289,14 @@ class IdentityStore:
         return people
 
 
-def systems_of(records: pa.Table) -> list[str]:
-    """The records' source systems as text."""
-    return [str(v) for v in records.column("source_system").to_pylist()]
-
-
-def ids_of(records: pa.Table) -> list[str]:
-    """The records' source ids as text."""
-    return [str(v) for v in records.column("source_id").to_pylist()]
+def by_record(records: pa.Table, column: str) -> dict[RecordKey, Any]:
+    """``column``'s value for each ``(source_system, source_id)`` of the customer records."""
+    keys = zip(
+        (str(v) for v in records.column("source_system").to_pylist()),
+        (str(v) for v in records.column("source_id").to_pylist()),
+        strict=True,
+    )
+    return dict(zip(keys, records.column(column).to_pylist(), strict=True))
 
 
 def resolve_customer(
@@ -349,13 +329,7 @@ def resolve_customer(
     model = store.model_path(customer_id)
     if full:
         model.unlink(missing_ok=True)
-    current = dict(
-        zip(
-            zip(systems_of(records), ids_of(records), strict=True),
-            records.column("key_hash").to_pylist(),
-            strict=True,
-        )
-    )
+    current = by_record(records, "key_hash")
     # Records resolved before whose identity fields have not changed stay as they were.
     known = (
         None
