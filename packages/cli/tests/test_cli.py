@@ -13,6 +13,15 @@ from growthnav.cli.home import Home
 from growthnav.connectors import ConnectorConfig, ConnectorType, SyncSchedule
 from typer.testing import CliRunner
 
+#: ``--map`` flags for the three required targets of the test export.
+REQUIRED_MAP = (
+    "--map",
+    "order_id=transaction_id",
+    "--map",
+    "closed_at=timestamp",
+    "--map",
+    "total=value",
+)
 CSV = (
     "order_id,closed_at,total,customer_id,email,phone,first_name\n"
     "1,2024-01-31 18:05,$12.50,g1,ana@example.com,(917) 933-6320,Ana\n"
@@ -187,12 +196,7 @@ def test_identity_resolve_and_lookup(run: Any, export: Path) -> None:
     connector_id = _add(
         run,
         export,
-        "--map",
-        "order_id=transaction_id",
-        "--map",
-        "closed_at=timestamp",
-        "--map",
-        "total=value",
+        *REQUIRED_MAP,
         "--map",
         "customer_id=user_id",
         "--map",
@@ -245,12 +249,7 @@ def test_run_due_syncs_due_connectors_and_reports_failures(
     good = _add(
         run,
         export,
-        "--map",
-        "order_id=transaction_id",
-        "--map",
-        "closed_at=timestamp",
-        "--map",
-        "total=value",
+        *REQUIRED_MAP,
         "--schedule",
         "hourly",
     )
@@ -268,12 +267,7 @@ def test_run_due_syncs_due_connectors_and_reports_failures(
             "gone",
             "--param",
             f"path={missing}",
-            "--map",
-            "order_id=transaction_id",
-            "--map",
-            "closed_at=timestamp",
-            "--map",
-            "total=value",
+            *REQUIRED_MAP,
         ).output.split()[-1]
     )
     missing.unlink()
