@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import requests
-from growthnav.sandbox import generate_business
-from growthnav.sandbox.salesforce import SalesforceEmulator, salesforce_records
+from growthnav.sandbox import DemoBusiness, generate_business
+from growthnav.sandbox.salesforce import SalesforceEmulator, salesforce_records, salesforce_truth
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -20,8 +20,13 @@ SESSION = "00Dtest!distinctive-session-0123"
 
 
 @pytest.fixture(scope="module")
-def records() -> dict[str, list[dict[str, Any]]]:
-    return salesforce_records(generate_business(people=900, seed=8))
+def business() -> DemoBusiness:
+    return generate_business(people=900, seed=8)
+
+
+@pytest.fixture(scope="module")
+def records(business: DemoBusiness) -> dict[str, list[dict[str, Any]]]:
+    return salesforce_records(business)
 
 
 @pytest.fixture
@@ -125,3 +130,30 @@ def test_session_and_daily_budget(records: dict[str, list[dict[str, Any]]]) -> N
         content: Any = exhausted.value.content
         assert content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
     assert emulator.ca_path is None  # the CA file is removed with the server
+
+
+def test_leads_are_inquiries_some_converted_into_the_contacts(
+    emulator: SalesforceEmulator,
+    records: dict[str, list[dict[str, Any]]],
+    business: DemoBusiness,
+) -> None:
+    sf = client(emulator)
+    fields = "Id, Email, Status, IsConverted, ConvertedContactId, SystemModstamp"
+    leads = sf.query_all(f"SELECT {fields} FROM Lead ORDER BY SystemModstamp")["records"]
+    live = [r for r in records["Lead"] if not r["IsDeleted"]]
+    assert len(leads) == len({r["Id"] for r in leads}) == len(live)
+    converted = [r for r in leads if r["IsConverted"]]
+    contacts = {r["Id"] for r in records["Contact"]}
+    assert converted
+    assert all(r["ConvertedContactId"] in contacts for r in converted)
+    assert all(r["Status"] == "Closed - Converted" for r in converted)
+    open_leads = sf.query_all("SELECT Id, Status FROM Lead WHERE IsConverted = false")["records"]
+    assert open_leads
+    assert len(open_leads) == len(leads) - len(converted)
+    assert all(r["Status"] != "Closed - Converted" for r in open_leads)
+    # The truth names a person behind every lead; a converted lead is its contact's person.
+    truth = salesforce_truth(business)
+    assert all(r["Id"] in truth for r in records["Lead"])
+    assert all(truth[r["Id"]] == truth[r["ConvertedContactId"]] for r in converted)
+    assert {f["name"] for f in sf.Lead.describe()["fields"]} >= {"IsConverted", "PostalCode"}
+    assert salesforce_records(generate_business(people=900, seed=8))["Lead"] == records["Lead"]

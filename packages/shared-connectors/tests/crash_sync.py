@@ -2,8 +2,8 @@
 
     python crash_sync.py HOME DATABASE KILL_AT
 
-Steps, per batch: before the load, after the conversions are merged, after the rejects are
-merged (load done, checkpoint not yet), after the checkpoint. KILL_AT 0 never kills.
+Steps, per batch: before the load (raw records already kept), after the load (conversions and
+rejects committed together, checkpoint not yet), after the checkpoint. KILL_AT 0 never kills.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from sqlite_connector import SQLiteTableConnector
 
 STEPS = {"count": 0, "kill_at": 0}
+BATCH = 30
+STEPS_PER_BATCH = 3
 
 
 def step() -> None:
@@ -38,16 +40,13 @@ def step() -> None:
 
 
 class KillingWarehouse(DuckDBWarehouse):
-    def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
+    def load(
+        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+    ) -> tuple[LoadCounts, int]:
         step()
-        counts = super().upsert_conversions(customer_id, conversions)
+        counts = super().load(customer_id, conversions, rejects)
         step()
         return counts
-
-    def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
-        written = super().write_rejects(customer_id, rejects)
-        step()
-        return written
 
 
 class KillingStorage(ConnectorStorage):
@@ -76,7 +75,7 @@ def sync(home: Path, database: Path, kill_at: int = 0) -> Any:
             name="POS purchases",
             credentials={"password": "s3cret-pass"},
             connection_params={"database": str(database), "page_size": 25},
-            batch_size=40,
+            batch_size=BATCH,
         )
         storage = KillingStorage(home / "registry.db", secrets=FileSecretStore(home / "secrets"))
         warehouse = KillingWarehouse(home / "warehouse.duckdb")

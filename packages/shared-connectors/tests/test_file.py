@@ -20,6 +20,7 @@ from growthnav.connectors import (
     get_registry,
     run_sync,
 )
+from growthnav.connectors.base import as_table
 from growthnav.warehouse import DuckDBWarehouse
 
 MAP = {"ID": "transaction_id", "AT": "timestamp", "AMOUNT": "value", "EMAIL": "email"}
@@ -261,3 +262,26 @@ def test_an_unreadable_file_is_a_clear_error_and_loaded_data_stays(tmp_path: Pat
     assert result.error.startswith("SchemaError: cannot read b.parquet as parquet")
     assert storage.state(connector.config.effective_connector_id) == state
     assert warehouse.read_conversions("acme").column("transaction_id").to_pylist() == ["a"]
+
+
+def test_parquet_row_groups_are_gathered_into_batches_of_the_configured_size(
+    tmp_path: Path,
+) -> None:
+    rows = 2_500
+    export = tmp_path / "orders.parquet"
+    table = pa.table(
+        {
+            "ID": [f"T{i:05d}" for i in range(rows)],
+            "AT": ["2024-01-01T10:00:00Z"] * rows,
+            "AMOUNT": ["$1.00"] * rows,
+            "EMAIL": [None] * rows,
+        }
+    )
+    pq.write_table(table, export, row_group_size=300)  # batches cut across row groups
+    config = file_config(export)
+    config.batch_size = 1_000
+    connector = get_registry().create(config)
+    batches = [as_table(b) for b in connector.fetch_batches()]
+    assert [b.num_rows for b in batches] == [1_000, 1_000, 500]
+    ids = [i for b in batches for i in b.column("ID").to_pylist()]
+    assert ids == table.column("ID").to_pylist()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from crash_sync import sync
+from crash_sync import BATCH, STEPS_PER_BATCH, sync
 from growthnav.connectors import ConnectorStorage, FileSecretStore
 from growthnav.warehouse import DuckDBWarehouse
 from sqlite_connector import make_database
@@ -16,7 +16,7 @@ from sqlite_connector import make_database
 HERE = Path(__file__).parent
 ROWS = 230
 VALID = {f"P{i:05d}" for i in range(ROWS)} - {"P00007"}
-STEPS_PER_RUN = 6 * 4  # six batches of 40; four steps each
+STEPS_PER_RUN = -(-ROWS // BATCH) * STEPS_PER_BATCH  # eight batches of 30: 24 kill points
 
 
 def run_child(home: Path, database: Path, kill_at: int) -> int:
@@ -39,10 +39,10 @@ def test_resync_after_kill_loses_and_doubles_nothing(tmp_path: Path, kill_at: in
 
     result = sync(home, database)
     assert result.success, result.error
-    checkpoints_before_kill = kill_at // 4
+    checkpoints_before_kill = kill_at // STEPS_PER_BATCH
     if checkpoints_before_kill:
         # The re-run resumes at the last checkpoint (inclusive), not at the start.
-        assert result.records_fetched == ROWS - min(40 * checkpoints_before_kill, ROWS) + 1
+        assert result.records_fetched == ROWS - min(BATCH * checkpoints_before_kill, ROWS) + 1
     else:
         assert result.records_fetched == ROWS
 

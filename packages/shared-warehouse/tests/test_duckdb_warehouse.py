@@ -116,3 +116,48 @@ def test_a_failed_merge_leaves_the_table_as_it_was(warehouse: DuckDBWarehouse) -
     with pytest.raises(Exception, match="NOT NULL"):
         warehouse.upsert_conversions("acme", bad)
     assert warehouse.read_conversions("acme").num_rows == 2
+
+
+def test_load_commits_conversions_and_rejects_together(warehouse: DuckDBWarehouse) -> None:
+    batch = normalized(ROWS)
+    assert warehouse.load("acme", batch.conversions, batch.rejects) == (LoadCounts(2, 0, 0), 1)
+    bad_rejects = batch.rejects.set_column(
+        batch.rejects.schema.get_field_index("message"),
+        "message",
+        pa.array([None], pa.string()),
+    )
+    changed = normalized([dict(ROWS[0], amount="$99.00"), ROWS[1]]).conversions
+    with pytest.raises(Exception, match="NOT NULL"):
+        warehouse.load("acme", changed, bad_rejects)
+    # The rejects failed, so the conversions of the same load were rolled back too.
+    values = warehouse.read_conversions("acme").column("value").to_pylist()
+    assert values == [Decimal("10.0000"), Decimal("20.0000")]
+    assert warehouse.read_rejects("acme").column("message").null_count == 0
+
+
+def test_a_table_made_with_a_primary_key_and_no_hashes_still_merges(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "warehouse.duckdb"
+    first = DuckDBWarehouse(path)
+    first.upsert_conversions("acme", normalized(ROWS).conversions)
+    with first.connection() as connection:
+        # The layout of earlier releases: a primary key, no hash columns.
+        connection.execute('ALTER TABLE "acme".conversions RENAME TO old')
+        connection.execute(
+            'CREATE TABLE "acme".conversions AS '
+            'SELECT * EXCLUDE (_key_hash, _row_hash) FROM "acme".old'
+        )
+        connection.execute('DROP TABLE "acme".old')
+        connection.execute(
+            'ALTER TABLE "acme".conversions ADD PRIMARY KEY (customer_id, connector_id, '
+            "transaction_id)"
+        )
+    later = DuckDBWarehouse(path)
+    changed = [dict(ROWS[0], amount="$11.00"), ROWS[1], dict(ROWS[1], id="d")]
+    # Rows without a hash count as changed once; then the hash recognises them.
+    assert later.upsert_conversions("acme", normalized(changed).conversions) == LoadCounts(1, 2, 0)
+    assert later.upsert_conversions("acme", normalized(changed).conversions) == LoadCounts(0, 0, 3)
+    with duckdb.connect(str(path)) as connection:
+        [(rows,)] = connection.execute('SELECT count(*) FROM "acme".conversions').fetchall()
+    assert rows == 3

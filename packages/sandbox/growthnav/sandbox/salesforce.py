@@ -1,7 +1,8 @@
 """An emulator of the Salesforce REST API (``/services/data/vXX.X/``) over HTTPS on loopback.
 
-Contacts and Opportunities (catering and events) from the demo brand's CRM, a few of them
-deleted (``queryAll`` sees those, ``query`` does not).
+Leads (catering and event inquiries: open, lost, or converted into a Contact), Contacts and
+Opportunities from the demo brand's CRM, a few of them deleted (``queryAll`` sees those,
+``query`` does not). ``salesforce_truth`` names the person behind every record.
 
 - ``query`` / ``queryAll`` with a SOQL subset: ``SELECT f, … FROM Obj [WHERE c [AND|OR c …]]
   [ORDER BY f [ASC|DESC], …] [LIMIT n]``. Datetime literals are validated as Salesforce does
@@ -16,14 +17,18 @@ deleted (``queryAll`` sees those, ``query`` does not).
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from growthnav.sandbox.business import CRM, DemoBusiness
 from growthnav.sandbox.loopback import LoopbackServer, Request, Response
+from growthnav.sandbox.people import Noise
 
 API_VERSION = "59.0"
 PAGE_SIZE = 2_000
@@ -42,6 +47,24 @@ _CONDITION = re.compile(
 )
 
 FIELDS: dict[str, dict[str, str]] = {
+    "Lead": {
+        "Id": "id",
+        "FirstName": "string",
+        "LastName": "string",
+        "Email": "email",
+        "Phone": "phone",
+        "Company": "string",
+        "PostalCode": "string",
+        "LeadSource": "picklist",
+        "Status": "picklist",
+        "IsConverted": "boolean",
+        "ConvertedContactId": "reference",
+        "ConvertedDate": "date",
+        "CreatedDate": "datetime",
+        "LastModifiedDate": "datetime",
+        "SystemModstamp": "datetime",
+        "IsDeleted": "boolean",
+    },
     "Contact": {
         "Id": "id",
         "FirstName": "string",
@@ -82,14 +105,106 @@ def _sf_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
+#: Share of the people without a catering deal who still sent an inquiry (an open/lost lead).
+INQUIRY_RATE = 0.04
+_LEAD_SOURCES = ("Catering Inquiry", "Event Inquiry", "Web", "Phone Inquiry")
+_OPEN_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Not Converted")
+
+
+def _contact_id(customer_key: str) -> str:
+    return f"003{int(customer_key):012d}AAA"
+
+
+def _lead_rng(business: DemoBusiness) -> random.Random:
+    # Seeded by the people themselves, so a different brand gets different leads.
+    first = business.people[0].person_id if business.people else ""
+    return random.Random(f"leads:{business.customer_id}:{len(business.people)}:{first}")
+
+
+def _crm_truth(business: DemoBusiness) -> pa.Table:
+    return business.truth.filter(pc.equal(business.truth.column("system"), pa.scalar(CRM)))
+
+
+def salesforce_leads(business: DemoBusiness) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Leads: one converted lead per person with a catering deal, plus open/lost inquiries.
+
+    Returns the Lead records and, for each, the id of the person behind it.
+    """
+    rng = _lead_rng(business)
+    noise = Noise(rng)
+    deals = business.tables[CRM].to_pylist()
+    first_deal: dict[str, dict[str, Any]] = {}
+    for row in deals:
+        first_deal.setdefault(row["Associated Contact ID"], row)
+    truth = _crm_truth(business)
+    person_of_key = dict(
+        zip(
+            truth.column("customer_key").to_pylist(),
+            truth.column("person_id").to_pylist(),
+            strict=True,
+        )
+    )
+    converted = {person_of_key[key]: row for key, row in first_deal.items()}
+    leads: list[dict[str, Any]] = []
+    people: dict[str, str] = {}
+    for person in business.people:
+        deal = converted.get(person.person_id)
+        if deal is None and rng.random() >= INQUIRY_RATE:
+            continue
+        if deal is not None:
+            converted_at = datetime.strptime(deal["Create Date"], "%Y-%m-%d %H:%M")
+            converted_at = converted_at.replace(tzinfo=UTC)
+            created = converted_at - timedelta(days=rng.randint(1, 20), minutes=rng.randint(0, 600))
+            modified = converted_at
+        else:
+            created = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 525_000))
+            modified = created
+        lead_id = f"00Q{len(leads) + 1:012d}AAA"
+        leads.append(
+            {
+                "Id": lead_id,
+                "FirstName": noise.first_name(person.first_name, rate=0.08),
+                "LastName": noise.last_name(person.last_name, rate=0.04),
+                "Email": noise.maybe(noise.email(person.email), 0.9),
+                "Phone": noise.maybe(noise.phone(person.phone), 0.7),
+                "Company": rng.choice(("", f"{person.last_name} & Co", "Self")) or None,
+                "PostalCode": noise.maybe(person.postal_code, 0.6),
+                "LeadSource": rng.choice(_LEAD_SOURCES),
+                "Status": "Closed - Converted" if deal else rng.choice(_OPEN_STATUSES),
+                "IsConverted": deal is not None,
+                "ConvertedContactId": (
+                    _contact_id(deal["Associated Contact ID"]) if deal else None
+                ),
+                "ConvertedDate": converted_at.date().isoformat() if deal else None,
+                "CreatedDate": _sf_time(created),
+                "LastModifiedDate": _sf_time(modified),
+                "SystemModstamp": _sf_time(modified + timedelta(seconds=1)),
+                "IsDeleted": len(leads) % 50 == 49,
+            }
+        )
+        people[lead_id] = person.person_id
+    return leads, people
+
+
+def salesforce_truth(business: DemoBusiness) -> dict[str, str]:
+    """Salesforce record Id -> the id of the person it belongs to (Leads, Contacts, deals)."""
+    truth = _crm_truth(business)
+    out = {}
+    for row in truth.to_pylist():
+        out[f"006{int(row['record_id']) % 10**12:012d}AAA"] = row["person_id"]
+        out[_contact_id(row["customer_key"])] = row["person_id"]
+    out.update(salesforce_leads(business)[1])
+    return out
+
+
 def salesforce_records(business: DemoBusiness) -> dict[str, list[dict[str, Any]]]:
-    """The brand's CRM as Salesforce Contacts and Opportunities (1 in 40 deleted)."""
+    """The brand's CRM as Salesforce Leads, Contacts and Opportunities (a few deleted)."""
     contacts: dict[str, dict[str, Any]] = {}
     opportunities = []
     for index, row in enumerate(business.tables[CRM].to_pylist()):
         created = datetime.strptime(row["Create Date"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
         closed = datetime.strptime(row["Close Date"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-        contact_id = f"003{int(row['Associated Contact ID']):012d}AAA"
+        contact_id = _contact_id(row["Associated Contact ID"])
         contacts.setdefault(
             contact_id,
             {
@@ -120,7 +235,11 @@ def salesforce_records(business: DemoBusiness) -> dict[str, list[dict[str, Any]]
                 "IsDeleted": index % 40 == 39,
             }
         )
-    return {"Contact": list(contacts.values()), "Opportunity": opportunities}
+    return {
+        "Lead": salesforce_leads(business)[0],
+        "Contact": list(contacts.values()),
+        "Opportunity": opportunities,
+    }
 
 
 def _literal(kind: str, text: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -14,9 +15,11 @@ if TYPE_CHECKING:
 
 
 class WarehouseSink:
-    """Keeps raw records (DuckDB), then upserts conversions and rejects, batch by batch.
+    """Keeps raw records (DuckDB), and upserts conversions and rejects, batch by batch.
 
-    A replayed batch changes nothing: all three are keyed.
+    The raw file is written while the warehouse loads; ``write`` returns once both are
+    durable, so the cursor never moves past records that are not kept. A replayed batch
+    changes nothing: all three are keyed.
     """
 
     def __init__(self, warehouse: Warehouse, *, keep_raw: bool = True) -> None:
@@ -33,16 +36,23 @@ class WarehouseSink:
     def write(
         self, connector: BaseConnector, batch: NormalizedBatch, raw: pa.Table | None = None
     ) -> LoadCounts:
-        """Keep the raw batch, load its conversions, then its rejects; returns the counts."""
+        """Keep the raw batch and load its conversions and rejects; returns the counts."""
         customer_id = connector.config.customer_id
-        if self.raw is not None and raw is not None:
-            self.raw_written += self.raw.store_raw(
-                customer_id,
-                connector.config.effective_connector_id,
-                raw,
-                connector.record_key_column(),
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-records") as pool:
+            kept = None
+            if self.raw is not None and raw is not None:
+                kept = pool.submit(
+                    self.raw.store_raw,
+                    customer_id,
+                    connector.config.effective_connector_id,
+                    raw,
+                    connector.record_key_column(),
+                )
+            counts, rejects_written = self.warehouse.load(
+                customer_id, batch.conversions, batch.rejects
             )
-        counts = self.warehouse.upsert_conversions(customer_id, batch.conversions)
+            if kept is not None:
+                self.raw_written += kept.result()
         self.counts += counts
-        self.rejects_written += self.warehouse.write_rejects(customer_id, batch.rejects)
+        self.rejects_written += rejects_written
         return counts

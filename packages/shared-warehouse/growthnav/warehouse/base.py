@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -68,6 +68,11 @@ class Warehouse(Protocol):
     def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
         """Record rejected records (a replay overwrites, never doubles); returns rows written."""
 
+    def load(
+        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+    ) -> tuple[LoadCounts, int]:
+        """Upsert a batch's conversions and rejects; returns their counts (DuckDB: atomically)."""
+
     def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's conversions (optionally one connector's)."""
 
@@ -86,15 +91,22 @@ def require_keys(batch: pa.Table, key: tuple[str, ...]) -> None:
             )
 
 
+def keyed_batch(batch: pa.Table, schema: pa.Schema, key: tuple[str, ...]) -> pa.Table:
+    """``batch`` in ``schema``'s columns, every row keyed, one row per key (the last)."""
+    require_keys(batch, key)
+    return last_per_key(batch.select(schema.names), key)
+
+
 def last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
     """Keep the last row of each key (a record changed twice within one batch)."""
-    columns: list[Any] = [batch.column(k).cast(pa.string()) for k in key]
-    joined = pc.binary_join_element_wise(*columns, "\x1f")
-    if pc.count_distinct(joined, mode="all").as_py() == batch.num_rows:
+    indexed = batch.select(list(key)).append_column(
+        "_gn_i", pa.array(range(batch.num_rows), pa.int64())
+    )
+    last = indexed.group_by(list(key)).aggregate([("_gn_i", "max")])
+    if last.num_rows == batch.num_rows:
         return batch
-    indexed = pa.table({"k": joined, "i": pa.array(range(batch.num_rows), pa.int64())})
-    last = indexed.group_by("k").aggregate([("i", "max")]).column("i_max")
-    return batch.take(pc.take(last, pc.sort_indices(last)))
+    positions = last.column("_gn_i_max")
+    return batch.take(pc.take(positions, pc.sort_indices(positions)))
 
 
 class KeyedWarehouse(ABC):
@@ -104,8 +116,7 @@ class KeyedWarehouse(ABC):
         """Merge conversions by key: insert new rows, update changed ones, count the rest."""
         if conversions.num_rows == 0:
             return LoadCounts()
-        require_keys(conversions, CONVERSION_KEY)
-        batch = last_per_key(conversions.select(CONVERSION_SCHEMA.names), CONVERSION_KEY)
+        batch = keyed_batch(conversions, CONVERSION_SCHEMA, CONVERSION_KEY)
         inserted, updated = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
         return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
 
@@ -113,10 +124,18 @@ class KeyedWarehouse(ABC):
         """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
         if rejects.num_rows == 0:
             return 0
-        require_keys(rejects, REJECT_KEY)
-        batch = last_per_key(rejects.select(REJECT_SCHEMA.names), REJECT_KEY)
+        batch = keyed_batch(rejects, REJECT_SCHEMA, REJECT_KEY)
         inserted, updated = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
         return inserted + updated
+
+    def load(
+        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+    ) -> tuple[LoadCounts, int]:
+        """Upsert a batch's conversions, then its rejects; returns their counts."""
+        return (
+            self.upsert_conversions(customer_id, conversions),
+            self.write_rejects(customer_id, rejects),
+        )
 
     def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's conversions (optionally one connector's), ordered by key."""

@@ -3,12 +3,18 @@
 Connections are opened per operation (a CLI sync and an MCP server may share the file) and
 each load is one transaction. Batches arrive as Arrow and are merged by key, never inserted
 row by row.
+
+The tables carry no primary-key index: keeping a DuckDB (ART) index on three text columns
+costs more than the load itself. Keys are kept unique by the merge, in one transaction: each
+row stores ``_key_hash``, the MD5 of its key (a 128-bit number: matching a batch against
+millions of rows joins on one integer column instead of three text ones), and ``_row_hash``,
+a hash of its values (an unchanged row is recognised by one comparison). A batch is matched
+once; changed rows are updated by row id and new rows inserted.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.warehouse.base import (
@@ -23,7 +30,9 @@ from growthnav.warehouse.base import (
     MANAGED_COLUMNS,
     REJECT_KEY,
     KeyedWarehouse,
+    LoadCounts,
     check_customer_id,
+    keyed_batch,
 )
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -47,14 +56,36 @@ def _sql_type(data_type: pa.DataType) -> str:
     raise TypeError(f"no warehouse column type for Arrow type {data_type}")  # pragma: no cover
 
 
+#: Bookkeeping columns of the DuckDB tables (not part of the Arrow schemas).
+BOOKKEEPING = ("loaded_at", "_key_hash", "_row_hash")
+
+
 def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
     columns = []
     for field in schema:
         not_null = " NOT NULL" if (not field.nullable or field.name in key) else ""
         columns.append(f'"{field.name}" {_sql_type(field.type)}{not_null}')
     columns.append("loaded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp")
-    keys = ", ".join(f'"{k}"' for k in key)
-    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)}, PRIMARY KEY ({keys}))"
+    columns.append("_key_hash UHUGEINT")
+    columns.append("_row_hash UBIGINT")
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _key_hash(key: tuple[str, ...], alias: str) -> str:
+    """MD5 of the key's parts joined by a unit separator (stable across DuckDB releases)."""
+    parts = ", ".join(f"{alias}.{_quoted(k)}" for k in key)
+    return f"md5_number(concat_ws(chr(31), {parts}))"
+
+
+def _column_or_null(batch: pa.Table, name: str) -> str:
+    """``s."name"``, or ``NULL`` when the column is empty (DuckDB stores a literal faster)."""
+    if batch.column(name).null_count == batch.num_rows:
+        return f"NULL AS {_quoted(name)}"
+    return f"s.{_quoted(name)}"
 
 
 class DuckDBWarehouse(KeyedWarehouse):
@@ -104,42 +135,109 @@ class DuckDBWarehouse(KeyedWarehouse):
             connection.execute(
                 _ddl(self._table(customer_id, "conversion_rejects"), REJECT_SCHEMA, REJECT_KEY)
             )
+            for name, key in (("conversions", CONVERSION_KEY), ("conversion_rejects", REJECT_KEY)):
+                # Tables of earlier releases get the hashes (a NULL row hash: seen as changed).
+                table = self._table(customer_id, name)
+                for column, kind in (("_row_hash", "UBIGINT"), ("_key_hash", "UHUGEINT")):
+                    connection.execute(
+                        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+                    )
+                connection.execute(
+                    f"UPDATE {table} t SET _key_hash = {_key_hash(key, 't')} "
+                    "WHERE _key_hash IS NULL"
+                )
         finally:
             connection.close()
         self._ready.add(customer_id)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.connection() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
     def _merge(
         self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
     ) -> tuple[int, int]:
         self.ensure_customer(customer_id)
-        table = self._table(customer_id, name)
-        names = [n for n in batch.schema.names]
-        on = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+        with self._transaction() as connection:
+            return self._merge_in(connection, self._table(customer_id, name), batch, key)
+
+    def load(
+        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+    ) -> tuple[LoadCounts, int]:
+        """Upsert a batch's conversions and rejects in one transaction."""
+        self.ensure_customer(customer_id)
+        merges = [
+            (name, keyed_batch(rows, schema, key), key)
+            for name, rows, schema, key in (
+                ("conversions", conversions, CONVERSION_SCHEMA, CONVERSION_KEY),
+                ("conversion_rejects", rejects, REJECT_SCHEMA, REJECT_KEY),
+            )
+            if rows.num_rows
+        ]
+        done: dict[str, tuple[int, int]] = {}
+        if merges:
+            with self._transaction() as connection:
+                for name, batch, key in merges:
+                    table = self._table(customer_id, name)
+                    done[name] = self._merge_in(connection, table, batch, key)
+        inserted, updated = done.get("conversions", (0, 0))
+        unchanged = conversions.num_rows - inserted - updated
+        return LoadCounts(inserted, updated, unchanged), sum(done.get("conversion_rejects", (0, 0)))
+
+    @staticmethod
+    def _merge_in(
+        connection: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, key: tuple[str, ...]
+    ) -> tuple[int, int]:
+        """Update the rows whose values changed, insert the new ones; (inserted, updated)."""
+        names = batch.schema.names
         values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
-        changed = " OR ".join(f't."{n}" IS DISTINCT FROM s."{n}"' for n in values) or "FALSE"
-        updates = ", ".join(f'"{n}" = s."{n}"' for n in values) + ", loaded_at = current_timestamp"
-        columns = ", ".join(f'"{n}"' for n in names)
-        sources = ", ".join(f's."{n}"' for n in names)
-        sql = (
-            f"MERGE INTO {table} t USING incoming s ON {on} "
-            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {updates} "
-            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({sources}) "
-            "RETURNING merge_action"
+        row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
+        hashes = f"{_key_hash(key, 's')} AS _key_hash, {row_hash} AS _row_hash"
+        batch = batch.combine_chunks()
+        connection.register(
+            "incoming", batch.append_column("_gn_i", pa.array(range(batch.num_rows), pa.int64()))
         )
-        connection = self._connect()
-        try:
-            connection.register("incoming", batch)
-            connection.execute("BEGIN TRANSACTION")
-            returned = arrow_result(connection, sql)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        finally:
-            connection.close()
-        actions: list[Any] = returned.column(0).to_pylist()
-        counts = Counter(str(action) for action in actions)
-        return counts["INSERT"], counts["UPDATE"]
+        # Each incoming row once against the table: its position, the matching row's id, and
+        # whether the values differ. Small (integers), so it comes back as Arrow.
+        match = arrow_result(
+            connection,
+            f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._row_hash "
+            f"AS changed FROM (SELECT _gn_i, {hashes} FROM incoming s) s "
+            f"LEFT JOIN {table} t ON t._key_hash = s._key_hash",
+        )
+        found = pc.is_valid(match.column("row_id"))
+        new = pc.sort_indices(match.filter(pc.invert(found)), [("_gn_i", "ascending")])
+        new_rows = match.filter(pc.invert(found)).column("_gn_i").take(new)
+        changed = match.filter(pc.and_(found, match.column("changed")))
+        columns = ", ".join(_quoted(n) for n in names)
+        selected = ", ".join(_column_or_null(batch, n) for n in names)
+        # The views are replaced by the next merge and go with the connection. One chunk each:
+        # DuckDB appends a many-chunk Arrow table several times slower.
+        if len(new_rows):
+            fresh = batch if len(new_rows) == batch.num_rows else batch.take(new_rows)
+            connection.register("fresh", fresh.combine_chunks())
+            connection.execute(
+                f"INSERT INTO {table} ({columns}, _key_hash, _row_hash) "
+                f"SELECT {selected}, {hashes} FROM fresh s"
+            )
+        if changed.num_rows:
+            rows = batch.take(changed.column("_gn_i")).append_column(
+                "_gn_row_id", changed.column("row_id")
+            )
+            connection.register("changed", rows.combine_chunks())
+            updates = ", ".join(f"{_quoted(n)} = s.{_quoted(n)}" for n in values)
+            connection.execute(
+                f"UPDATE {table} t SET {updates}, _row_hash = {row_hash}, "
+                "loaded_at = current_timestamp FROM changed s WHERE t.rowid = s._gn_row_id"
+            )
+        return len(new_rows), changed.num_rows
 
     def _read(
         self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]
@@ -151,8 +249,8 @@ class DuckDBWarehouse(KeyedWarehouse):
         try:
             return arrow_result(
                 connection,
-                f"SELECT * EXCLUDE (loaded_at) FROM {self._table(customer_id, name)} "
-                f"{where} ORDER BY {order}",
+                f"SELECT * EXCLUDE ({', '.join(BOOKKEEPING)}) "
+                f"FROM {self._table(customer_id, name)} {where} ORDER BY {order}",
                 params,
             )
         finally:

@@ -64,7 +64,10 @@ class DuckDBRawStore:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{time.time_ns():020d}.parquet"
         partial = path.with_suffix(".partial")
-        pq.write_table(batch.append_column("_gn_key", key), partial, compression="snappy")
+        # Dictionary pages cost more time than they save space on raw text.
+        pq.write_table(
+            batch.append_column("_gn_key", key), partial, compression="snappy", use_dictionary=False
+        )
         os.replace(partial, path)
         return batch.num_rows
 
