@@ -4,6 +4,10 @@ Each source uses its vendor's real export (or API) column names, synthetic seede
 the kind each column holds, distractor columns, and the mapping a careful CLV analyst would
 make (``None``: the column maps to nothing). Sources marked ``held_out`` were written before
 any tuning and are never used to tune the heuristic; the bench reports them separately.
+
+Round 1 held out seven sources; once their mistakes had been read they joined the tuning set
+(marked in place), and round 2 held out the seven sources at the end of ``SOURCES``, written
+and labelled before the rules were changed again.
 """
 
 from __future__ import annotations
@@ -110,6 +114,14 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "state": lambda r, i: r.choice(("NY", "NJ", "CT")),
     "device": lambda r, i: r.choice(("iPad 1", "Register 2", "Kiosk")),
     "probability": lambda r, i: r.choice(("0.1", "0.5", "0.9", "1")),
+    "epoch_us": lambda r, i: str(int(_moment(r).timestamp() * 1_000_000)),
+    "compact_date": lambda r, i: _moment(r).strftime("%Y%m%d"),
+    "stripe_charge": lambda r, i: (
+        "ch_3" + "".join(r.choice("ABCDEFabcdef0123456789") for _ in range(23))
+    ),
+    "stripe_customer": lambda r, i: f"cus_{r.randrange(60):014X}",
+    "meta_id": lambda r, i: str(10**15 + r.getrandbits(40)),
+    "points": lambda r, i: str(r.randint(0, 400)),
 }
 
 
@@ -198,7 +210,7 @@ SOURCES: tuple[Source, ...] = (
             C("Deposit Date", "date"),
             C("Transaction Status", "status"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "Clover Orders",
@@ -274,7 +286,7 @@ SOURCES: tuple[Source, ...] = (
             C("Payment Method", "card_brand"),
             C("Location", "store", "location_name"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "Olo Orders report",
@@ -317,7 +329,7 @@ SOURCES: tuple[Source, ...] = (
             C("Fulfillment Method", "category"),
             C("Status", "status"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "Thanx purchases (Snowflake)",
@@ -354,7 +366,7 @@ SOURCES: tuple[Source, ...] = (
             C("created_at", "iso_local"),
             C("external_uid", "uuid"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "Fishbowl members",
@@ -396,7 +408,7 @@ SOURCES: tuple[Source, ...] = (
             C("Catering_Event_Date__c", "date"),
             C("Guest_Count__c", "count"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "Salesforce Lead",
@@ -432,7 +444,7 @@ SOURCES: tuple[Source, ...] = (
             C("deal_currency_code", "currency", "currency"),
             C("hs_analytics_source", "utm_source", "utm_source"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "HubSpot contacts",
@@ -492,7 +504,7 @@ SOURCES: tuple[Source, ...] = (
             C("utm_campaign", "campaign", "utm_campaign"),
             C("gclid", "gclid", "gclid"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 1; its mistakes were read
     ),
     Source(
         "Ad click conversions log",
@@ -509,6 +521,146 @@ SOURCES: tuple[Source, ...] = (
             C("device", "device"),
             C("currency_code", "currency", "currency"),
         ),
+    ),
+    Source(
+        "Paytronix check detail",
+        (
+            C("Check Number", "order_number"),
+            C("Transaction ID", "uuid", "transaction_id"),
+            C("Business Date", "date"),
+            C("Transaction Datetime", "iso_local", "timestamp"),
+            C("Card Number", "loyalty", "loyalty_id"),
+            C("Account ID", "customer_id", "user_id"),
+            C("Store Code", "store_id", "location_id"),
+            C("Store Name", "store", "location_name"),
+            C("Check Total", "money", "value"),
+            C("Discount Amount", "small_money"),
+            C("Points Earned", "points"),
+            C("Email Address", "email", "email"),
+            C("Mobile Phone", "phone", "phone"),
+            C("Server ID", "employee"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Revel orders",
+        (
+            C("Order ID", "order_id", "transaction_id"),
+            C("Created Date", "us_datetime"),
+            C("Updated Date", "us_datetime"),
+            C("Closed Date", "us_datetime", "timestamp"),
+            C("Dining Option", "category"),
+            C("Subtotal", "money"),
+            C("Tax", "small_money"),
+            C("Tips", "small_money"),
+            C("Final Total", "money", "value"),
+            C("Establishment", "store", "location_name"),
+            C("Created By", "employee_name"),
+            C("Customer ID", "customer_id", "user_id"),
+            C("Customer Email", "email", "email"),
+            C("Customer Phone", "phone", "phone"),
+            C("Device Name", "device"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Meta lead ads export",
+        (
+            C("id", "meta_id", "transaction_id"),
+            C("created_time", "iso", "timestamp"),
+            C("ad_id", "meta_id"),
+            C("ad_name", "campaign"),
+            C("adset_name", "campaign"),
+            C("campaign_name", "campaign", "utm_campaign"),
+            C("form_id", "meta_id"),
+            C("is_organic", "bool"),
+            C("platform", "category"),
+            C("email", "email", "email"),
+            C("full_name", "full_name"),
+            C("phone_number", "phone", "phone"),
+            C("zip_code", "zip", "postal_code"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "GA4 BigQuery export (flattened)",
+        (
+            C("event_date", "compact_date"),
+            C("event_timestamp", "epoch_us", "timestamp"),
+            C("event_name", "category"),
+            C("user_pseudo_id", "customer_uuid"),
+            C("user_id", "customer_id", "user_id"),
+            C("ecommerce_transaction_id", "order_id", "transaction_id"),
+            C("ecommerce_purchase_revenue", "money", "value"),
+            C("ecommerce_tax_value", "small_money"),
+            C("ecommerce_shipping_value", "small_money"),
+            C("traffic_source_source", "utm_source", "utm_source"),
+            C("traffic_source_medium", "utm_medium", "utm_medium"),
+            C("traffic_source_name", "campaign", "utm_campaign"),
+            C("collected_traffic_source_gclid", "gclid", "gclid"),
+            C("geo_city", "store"),
+            C("device_category", "device"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Square Orders API",
+        (
+            C("id", "prefixed_id", "transaction_id"),
+            C("location_id", "store_id", "location_id"),
+            C("created_at", "iso"),
+            C("updated_at", "iso"),
+            C("closed_at", "iso", "timestamp"),
+            C("state", "status"),
+            C("total_money_amount", "cents", "value"),
+            C("total_tax_money_amount", "cents"),
+            C("total_tip_money_amount", "cents"),
+            C("total_discount_money_amount", "cents"),
+            C("customer_id", "customer_uuid", "user_id"),
+            C("source_name", "category"),
+            C("reference_id", "pos_ref"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Stripe payments export",
+        (
+            C("id", "stripe_charge", "transaction_id"),
+            C("Created (UTC)", "iso_local", "timestamp"),
+            C("Amount", "money", "value"),
+            C("Amount Refunded", "small_money"),
+            C("Currency", "currency", "currency"),
+            C("Converted Amount", "money"),
+            C("Fee", "small_money"),
+            C("Customer ID", "stripe_customer", "user_id"),
+            C("Customer Email", "email", "email"),
+            C("Customer Description", "text"),
+            C("Card Last4", "last4"),
+            C("Card Brand", "card_brand"),
+            C("Status", "status"),
+            C("Captured", "bool"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Lightspeed Retail sales",
+        (
+            C("Sale ID", "uuid", "transaction_id"),
+            C("Invoice Number", "order_number"),
+            C("Sale Date", "iso", "timestamp"),
+            C("Customer Code", "customer_id", "user_id"),
+            C("Customer Name", "full_name"),
+            C("Outlet", "store", "location_name"),
+            C("Register", "device"),
+            C("User", "employee_name"),
+            C("Total (Tax Incl)", "money", "value"),
+            C("Total (Tax Excl)", "money"),
+            C("Tax", "small_money"),
+            C("Discount", "small_money"),
+            C("Status", "status"),
+            C("Note", "text"),
+        ),
+        held_out=True,
     ),
 )
 

@@ -34,6 +34,8 @@ def field_map(rows: list[dict[str, Any]]) -> dict[str, str | None]:
         ("Order #", ["order", "number"]),
         ("CARDFINGERPRINT", ["card", "fingerprint"]),
         ("txn_amt", ["transaction", "amount"]),
+        ("Lineitem name", ["line", "item", "name"]),
+        ("Closing_Date", ["close", "date"]),
     ],
 )
 def test_tokens(name: str, expected: list[str]) -> None:
@@ -77,6 +79,56 @@ def test_timestamp_is_when_the_check_closed_not_opened() -> None:
     mapped = field_map(rows)
     assert mapped["closed_at"] == "timestamp"
     assert mapped["opened_at"] is None
+
+
+def test_timestamp_is_the_purchase_event_not_when_the_record_was_created() -> None:
+    rows = [
+        {
+            "id": str(i),
+            "created_at": f"2024-03-0{i + 1} 09:00:00",
+            "receipt_date": f"2024-03-0{i + 1} 08:12:00",
+        }
+        for i in range(5)
+    ]
+    assert field_map(rows)["receipt_date"] == "timestamp"
+    assert field_map(rows)["created_at"] is None
+
+
+def test_timestamp_prefers_a_time_of_day_over_a_date_alone() -> None:
+    rows = [
+        {
+            "id": str(i),
+            "order_date": f"2024-03-0{i + 1}",
+            "ordered_at_utc": f"2024-03-0{i + 1}T18:05:00Z",
+        }
+        for i in range(5)
+    ]
+    assert field_map(rows)["ordered_at_utc"] == "timestamp"
+    # ...but a date alone is the timestamp when nothing finer exists.
+    only_days = [{"id": r["id"], "order_date": r["order_date"]} for r in rows]
+    assert field_map(only_days)["order_date"] == "timestamp"
+
+
+def test_value_is_what_a_processor_collected_not_its_net_payout() -> None:
+    rows = [
+        {"Total Collected": f"{20 + i}.00", "Fees": "0.88", "Net Total": f"{19 + i}.12"}
+        for i in range(5)
+    ]
+    assert field_map(rows)["Total Collected"] == "value"
+    assert field_map(rows)["Net Total"] is None
+
+
+def test_a_required_target_is_offered_even_when_its_only_candidate_is_weak() -> None:
+    rows = [
+        {"Check Id": str(i), "Opened Date": f"03/0{i + 1}/2024", "Total": "9.50"} for i in range(5)
+    ]
+    suggestion = next(
+        s
+        for s in heuristic_suggestions(ColumnProfiler().profile(rows))
+        if s.source_field == "Opened Date"
+    )
+    assert suggestion.target_field == "timestamp"
+    assert suggestion.confidence < 0.2  # named as an opening time: offered, flagged weak
 
 
 def test_user_id_is_the_customer_never_an_employee_or_owner() -> None:

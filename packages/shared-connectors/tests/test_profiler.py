@@ -98,3 +98,20 @@ def test_a_wide_sample_profiles_every_column() -> None:
     assert profiles["email"].detected_patterns == ["email"]
     assert profiles["id"].unique_count == 2_000
     assert profiles["extra_0"].unique_count == 2
+
+
+def test_dates_without_a_time_of_day_are_told_apart() -> None:
+    profiles = ColumnProfiler().profile(
+        [
+            {
+                "day": "2024-03-01",
+                "moment": "2024-03-01T10:00:00Z",
+                "us": "3/1/2024",
+                "compact": "20240301",
+            }
+        ]
+    )
+    assert profiles["day"].rate("date_only") == 1.0
+    assert profiles["us"].rate("date_only") == 1.0
+    assert profiles["compact"].rate("date_only") == 1.0
+    assert profiles["moment"].rate("date_only") == 0.0

@@ -48,6 +48,8 @@ _ABBREVIATIONS = {
     "createdat": "created at",
     "updatedat": "updated at",
     "closedate": "close date",
+    "lineitem": "line item",
+    "closing": "close",
     "#": "number",
 }
 
@@ -85,6 +87,13 @@ class _Target:
 
 _ID_AGAINST = ("line", "item", "employee", "server", "owner", "staff", "location", "store")
 _TIME_KINDS = "time"
+#: Words naming the moment a purchase happened (a receipt's date, when an order was placed),
+#: as opposed to when a record was created or changed in some system.
+_PURCHASE_EVENTS = ("receipt", "purchased", "ordered", "sold", "sale", "checkout", "placed")
+_TIME_WORDS = ("date", "time", "at", "timestamp", "datetime", "on")
+_EVENT_TIMES = tuple(
+    (f"{event} {word}", 0.95) for event in _PURCHASE_EVENTS for word in _TIME_WORDS
+)
 
 TARGET_RULES: dict[str, _Target] = {
     "transaction_id": _Target(
@@ -134,6 +143,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("created", 0.55),
             ("conversion time", 1.0),
             ("conversion date", 1.0),
+            *_EVENT_TIMES,
         ),
         (
             "opened",
@@ -160,6 +170,10 @@ TARGET_RULES: dict[str, _Target] = {
             ("order total", 1.0),
             ("total excluding tip", 1.1),
             ("total excl tip", 1.1),
+            # What a payment processor collected from the customer (not its net payout).
+            ("total collected", 1.05),
+            ("amount collected", 1.05),
+            ("collected", 0.9),
             ("price", 0.5),
             ("value", 0.6),
         ),
@@ -171,6 +185,7 @@ TARGET_RULES: dict[str, _Target] = {
             "subtotal",
             "sub",
             "fee",
+            "fees",
             "payout",
             "refund",
             "reward",
@@ -343,6 +358,10 @@ TARGETS = tuple(TARGET_RULES)
 #: required target's best candidate (a map without it cannot load anything).
 MAP_THRESHOLD = 0.5
 REQUIRED_TARGETS = ("transaction_id", "timestamp", "value")
+#: Below this a candidate is not suggested at all; a required target's best candidate is
+#: offered from a lower floor, since a map without it cannot load anything.
+_FLOOR = 0.2
+_REQUIRED_FLOOR = 0.1
 
 
 def _name_score(words: list[str], rule: _Target) -> tuple[float, str | None]:
@@ -370,6 +389,9 @@ def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
     if profile.total_count == profile.null_count:
         return 0.5, "the sample has no values"
     if kind == "time":
+        if profile.rate("date_only") >= 0.8:
+            # A day alone: used only when no column holds the time of day too.
+            return 0.95, "values are dates without a time of day"
         if profile.inferred_type == "datetime":
             return 1.1, "values are dates/times"
         rate = _any_rate(
@@ -485,7 +507,9 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
     for suggestion in candidates:
         if suggestion.source_field in chosen or suggestion.target_field in used:
             continue
-        if suggestion.confidence < 0.2:
+        if suggestion.confidence < (
+            _REQUIRED_FLOOR if suggestion.target_field in REQUIRED_TARGETS else _FLOOR
+        ):
             continue
         chosen[suggestion.source_field] = suggestion
         used.add(str(suggestion.target_field))

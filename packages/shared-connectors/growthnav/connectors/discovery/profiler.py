@@ -37,6 +37,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "compact_date": re.compile(
         r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])( \d{2}:\d{2}(:\d{2})?)?"
     ),
+    # A date with no time of day (a business date, a close date): coarser than a timestamp.
+    "date_only": re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|(19|20)\d{2}[01]\d[0-3]\d"),
     "uuid": re.compile(
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     ),
