@@ -344,3 +344,35 @@ def test_sandbox_up_prints_params_and_writes_them(run: Any, home: Path) -> None:
     assert "olo" not in only.output
     refused = run("sandbox", "up", "--system", "teradata", "--once", code=2)
     assert "no emulator for teradata" in refused.output
+
+
+def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path) -> None:
+    import yaml
+    from growthnav.sandbox import EXPECTED_FIELD_MAPS
+
+    up = run("sandbox", "up", "--system", "olo", "--people", "150", "--once")
+    path = home / "sandbox" / "connectors.yaml"
+    assert "connectors file (5 connectors)" in up.output
+    spec = yaml.safe_load(path.read_text())
+    assert spec["customer_id"] == "juniper-kitchen"
+    kinds = [entry["type"] for entry in spec["connectors"]]
+    assert kinds == ["file", "file", "file", "file", "olo"]
+    [olo] = [e for e in spec["connectors"] if e["type"] == "olo"]
+    assert set(olo["credentials"]) == {"api_key"}
+    assert olo["connection_params"]["base_url"].startswith("http://127.0.0.1:")
+    assert [e["field_map"] for e in spec["connectors"][:4]] == list(EXPECTED_FIELD_MAPS.values())
+
+    # The exports are saved; the Olo API entry waits for its connector (named, not lost).
+    added = run("connectors", "add", "--from-file", str(path), code=2)
+    assert added.output.count("saved connector") == 4
+    assert "no connector is registered for type 'olo'" in added.output
+    assert "not saved (1 of 5)" in added.output
+    listed = json.loads(run("connectors", "list", "--json").stdout)
+    assert len(listed) == 4
+    outcomes = json.loads(run("run-due", "--json").stdout)
+    assert {o["status"] for o in outcomes} == {"synced"}
+    assert sum(o["fetched"] for o in outcomes) > 0
+    # A second `sandbox up` keeps the exports as they were: nothing new to read.
+    run("sandbox", "up", "--system", "olo", "--people", "150", "--once")
+    again = json.loads(run("connectors", "sync", listed[0]["connector_id"], "--json").stdout)
+    assert again["fetched"] == 0

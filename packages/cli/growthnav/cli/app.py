@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
+from growthnav.cli.connectors_file import read_connector_specs
 from growthnav.cli.due import run_due
 from growthnav.cli.home import Home
 from growthnav.connectors import (
@@ -193,53 +194,85 @@ def add(
         list[str] | None, typer.Option("--map", help="Field map COLUMN=TARGET.")
     ] = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from-file", help="YAML or JSON file with the same keys.")
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="YAML/JSON with the same keys, or a connectors file (a 'connectors' list).",
+        ),
     ] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA zone of naive timestamps.")] = None,
     schedule: Annotated[str | None, typer.Option(help="hourly, daily or weekly.")] = None,
 ) -> None:
-    """Save a connector (validated before anything is stored) and print its id."""
+    """Save connectors (each validated before anything is stored) and print their ids.
+
+    With a connectors file, every entry is tried: those that validate are saved, the others
+    are listed with the reason, and the exit code is 2 if any was refused.
+    """
     with _errors():
-        spec: dict[str, Any] = {}
-        if from_file is not None:
-            loaded = yaml.safe_load(from_file.read_text(encoding="utf-8"))
-            if not isinstance(loaded, dict):
-                raise UsageError(f"{from_file} does not hold a mapping of connector settings")
-            spec.update(loaded)
-        spec.setdefault("customer_id", customer)
-        spec.setdefault("type", type_)
-        spec.setdefault("name", name)
-        params = {**spec.get("connection_params", {}), **_pairs(param or [], "--param")}
-        credentials = {**spec.get("credentials", {}), **_pairs(secret or [], "--secret")}
-        field_map = {**spec.get("field_map", {}), **_pairs(map_ or [], "--map")}
-        missing = [k for k in ("customer_id", "type", "name") if not spec.get(k)]
-        if missing:
-            flags = ", ".join("--" + k.replace("customer_id", "customer") for k in missing)
-            raise UsageError(f"missing {flags}: a connector needs a customer, a type and a name")
-        try:
-            kind = ConnectorType(str(spec["type"]).lower())
-        except ValueError:
-            options = ", ".join(t.value for t in ConnectorType)
-            raise UsageError(
-                f"--type {spec['type']!r} is not a connector type ({options})"
-            ) from None
-        try:
-            sched = SyncSchedule(str(schedule or spec.get("schedule", "daily")).lower())
-        except ValueError:
-            raise UsageError(f"--schedule {schedule!r} is not hourly, daily or weekly") from None
-        config = ConnectorConfig(
-            connector_type=kind,
-            customer_id=str(spec["customer_id"]),
-            name=str(spec["name"]),
-            connection_params=params,
-            credentials=credentials,
-            field_overrides=field_map,
-            sync_schedule=sched,
-            timezone=timezone or spec.get("timezone", "UTC"),
-        )
-        get_registry().create(config).close()  # validates: refused before anything is saved
-        connector_id = _home().storage.save(config)
-        console.print(f"saved connector [bold]{connector_id}[/bold]")
+        specs = read_connector_specs(from_file) if from_file is not None else [{}]
+        options = {
+            "customer_id": customer,
+            "type": type_,
+            "name": name,
+            "timezone": timezone,
+            "schedule": schedule,
+            "connection_params": _pairs(param or [], "--param"),
+            "credentials": _pairs(secret or [], "--secret"),
+            "field_map": _pairs(map_ or [], "--map"),
+        }
+        configs = [_config_from_spec(spec, options) for spec in specs]
+        if len(configs) == 1:
+            get_registry().create(configs[0]).close()  # refused before anything is saved
+            console.print(f"saved connector [bold]{_home().storage.save(configs[0])}[/bold]")
+            return
+        refused = []
+        for config in configs:
+            try:
+                get_registry().create(config).close()
+            except (ConfigurationError, FieldMapError, ValueError) as exc:
+                refused.append(f"{config.name!r} ({config.connector_type.value}): {exc}")
+                continue
+            console.print(f"saved connector [bold]{_home().storage.save(config)}[/bold]")
+        if refused:
+            errors.print(
+                f"[red]not saved ({len(refused)} of {len(configs)}):[/red]\n  "
+                + "\n  ".join(refused),
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(USAGE)
+
+
+def _config_from_spec(spec: dict[str, Any], options: dict[str, Any]) -> ConnectorConfig:
+    """A connector config from a file entry; command-line options win over the file."""
+    merged = {**spec, **{k: v for k, v in options.items() if v and not isinstance(v, dict)}}
+    params = {**spec.get("connection_params", {}), **options["connection_params"]}
+    credentials = {**spec.get("credentials", {}), **options["credentials"]}
+    field_map = {**spec.get("field_map", {}), **options["field_map"]}
+    missing = [k for k in ("customer_id", "type", "name") if not merged.get(k)]
+    if missing:
+        flags = ", ".join("--" + k.replace("customer_id", "customer") for k in missing)
+        raise UsageError(f"missing {flags}: a connector needs a customer, a type and a name")
+    try:
+        kind = ConnectorType(str(merged["type"]).lower())
+    except ValueError:
+        choices = ", ".join(t.value for t in ConnectorType)
+        raise UsageError(f"--type {merged['type']!r} is not a connector type ({choices})") from None
+    schedule = str(merged.get("schedule", "daily")).lower()
+    try:
+        sched = SyncSchedule(schedule)
+    except ValueError:
+        raise UsageError(f"--schedule {schedule!r} is not hourly, daily or weekly") from None
+    return ConnectorConfig(
+        connector_type=kind,
+        customer_id=str(merged["customer_id"]),
+        name=str(merged["name"]),
+        connection_params=params,
+        credentials=credentials,
+        field_overrides=field_map,
+        sync_schedule=sched,
+        timezone=str(merged.get("timezone", "UTC")),
+    )
 
 
 @connectors_app.command("list")
@@ -723,6 +756,8 @@ def sandbox_up(
     """Run the emulators in the foreground (Ctrl-C stops them) and print how to connect."""
     import threading
 
+    from growthnav.cli.connectors_file import sandbox_connectors, write_connectors_file
+    from growthnav.cli.demo import DEMO_CONNECTORS, exports_once
     from growthnav.sandbox.sandbox import SYSTEMS, Sandbox
 
     with _errors():
@@ -733,7 +768,8 @@ def sandbox_up(
             for system, params in sandbox.params.items():
                 table.add_row(system, "\n".join(f"{k}={v}" for k, v in params.items()))
             console.print(table)
-            path = home.path / "sandbox" / "connection-params.yaml"
+            folder = home.path / "sandbox"
+            path = folder / "connection-params.yaml"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(
                 "# Sandbox emulators on loopback (test keys, not secrets); valid while running.\n"
@@ -741,6 +777,21 @@ def sandbox_up(
                 encoding="utf-8",
             )
             console.print(f"connection params written to {path}")
+            business = sandbox.business
+            exports = exports_once(business, folder / f"exports-{people}-{seed}")
+            entries = sandbox_connectors(business, exports, DEMO_CONNECTORS, sandbox.params)
+            connectors = write_connectors_file(
+                folder / "connectors.yaml",
+                business,
+                entries,
+                "Connectors for the sandbox brand: its file exports, and each emulator while\n"
+                "`growthnav sandbox up` runs (test keys, not secrets). Load them with\n"
+                f"  growthnav connectors add --from-file {folder / 'connectors.yaml'}",
+            )
+            console.print(
+                f"connectors file ({len(entries)} connectors) written to {connectors}; load it "
+                f"with `growthnav connectors add --from-file {connectors}`"
+            )
             if once:
                 return
             console.print("running; Ctrl-C stops the emulators")

@@ -131,7 +131,8 @@ class DemoSummary:
         }
 
 
-def _exports(business: DemoBusiness, directory: Path) -> dict[str, Path]:
+def exports_once(business: DemoBusiness, directory: Path) -> dict[str, Path]:
+    """The brand's exports in ``directory``, written only when not there yet."""
     paths = {system: directory / name for system, name in EXPORT_FILES.items()}
     if all(p.exists() for p in paths.values()):
         return paths  # already written: rewriting would make every file look new
@@ -184,7 +185,7 @@ def run_demo(
     progress("generate", f"generating a brand with {people:,} customers", 0, 1)
     business = generate_business(people, seed)
     progress("generate", f"{business.source_records:,} records in 4 systems", 1, 1)
-    paths = _exports(business, home.path / "demo" / f"exports-{people}-{seed}")
+    paths = exports_once(business, home.path / "demo" / f"exports-{people}-{seed}")
     summary = DemoSummary(
         home=home.path,
         customer_id=business.customer_id,

@@ -1,0 +1,121 @@
+"""The connectors file: the settings of several connectors in one YAML file.
+
+    customer_id: juniper-kitchen        # defaults for every entry
+    timezone: America/New_York
+    connectors:
+      - type: file
+        name: Toast POS order export
+        connection_params: {path: exports/toast_order_details.csv, source: pos}
+        field_map: {Order Id: transaction_id, Closed: timestamp, Total: value}
+      - type: olo
+        name: Olo online orders
+        connection_params: {base_url: "http://127.0.0.1:8123", brand_id: juniper}
+        credentials: {api_key: ...}      # moved to the secret store when saved
+
+A file holding one connector's keys at the top level (no ``connectors`` list) is one entry.
+``growthnav sandbox up`` writes one for the sandbox brand; ``growthnav connectors add
+--from-file`` saves every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from growthnav.sandbox import EXPECTED_FIELD_MAPS, DemoBusiness
+from growthnav.sandbox.snowflake import TABLES
+
+#: Keys of a sandbox system's params that are credentials (saved to the secret store).
+_CREDENTIAL_KEYS = frozenset(
+    {"password", "api_key", "access_token", "client_secret", "refresh_token", "session_id"}
+)
+#: Defaults an entry takes from the top of the file.
+_SHARED_KEYS = ("customer_id", "timezone", "schedule")
+
+
+def read_connector_specs(path: Path) -> list[dict[str, Any]]:
+    """The entries of a connectors file (or the one connector a plain file describes)."""
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} does not hold a mapping of connector settings")
+    entries = loaded.get("connectors")
+    if entries is None:
+        return [loaded]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError(f"{path}: 'connectors' must be a list of connector settings")
+    shared = {k: loaded[k] for k in _SHARED_KEYS if k in loaded}
+    return [{**shared, **entry} for entry in entries]
+
+
+def _split_credentials(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    connection = {k: v for k, v in params.items() if k not in _CREDENTIAL_KEYS}
+    credentials = {k: v for k, v in params.items() if k in _CREDENTIAL_KEYS}
+    return connection, credentials
+
+
+def sandbox_connectors(
+    business: DemoBusiness,
+    exports: Mapping[str, Path],
+    names: Mapping[str, tuple[str, str]],
+    params: Mapping[str, Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """Connector entries for the sandbox brand: its exports, then each running system.
+
+    ``names`` gives each export's connector name and source kind; the exports come with the
+    mapping an analyst would make, so they sync without discovery.
+    """
+    entries: list[dict[str, Any]] = [
+        {
+            "type": "file",
+            "name": names[system][0],
+            "connection_params": {"path": str(path), "source": names[system][1]},
+            "field_map": dict(EXPECTED_FIELD_MAPS[system]),
+        }
+        for system, path in exports.items()
+    ]
+    if "snowflake" in params:
+        connection, credentials = _split_credentials(params["snowflake"])
+        connection.pop("tables", None)
+        for system, (schema, table) in TABLES.items():
+            entries.append(
+                {
+                    "type": "snowflake",
+                    "name": f"{names[system][0]} (Snowflake {schema}.{table})",
+                    "connection_params": {**connection, "schema": schema, "table": table},
+                    "credentials": credentials,
+                }
+            )
+    for system, name in (
+        ("olo", "Olo order API"),
+        ("hubspot", "HubSpot CRM"),
+        ("zoho", "Zoho CRM"),
+        ("salesforce", "Salesforce CRM"),
+    ):
+        if system in params:
+            connection, credentials = _split_credentials(params[system])
+            entries.append(
+                {
+                    "type": system,
+                    "name": name,
+                    "connection_params": {k: str(v) for k, v in connection.items()},
+                    "credentials": credentials,
+                }
+            )
+    return entries
+
+
+def write_connectors_file(
+    path: Path, business: DemoBusiness, entries: list[dict[str, Any]], note: str
+) -> Path:
+    """Write ``entries`` with the brand's customer id and timezone as shared defaults."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "customer_id": business.customer_id,
+        "timezone": business.timezone,
+        "connectors": entries,
+    }
+    comment = "".join(f"# {line}\n" for line in note.splitlines())
+    path.write_text(comment + yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return path
