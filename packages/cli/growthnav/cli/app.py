@@ -210,26 +210,26 @@ def add(
     """
     with _errors():
         specs = read_connector_specs(from_file) if from_file is not None else [{}]
-        options = {
+        scalars = {
             "customer_id": customer,
             "type": type_,
             "name": name,
             "timezone": timezone,
             "schedule": schedule,
+        }
+        pairs = {
             "connection_params": _pairs(param or [], "--param"),
             "credentials": _pairs(secret or [], "--secret"),
             "field_map": _pairs(map_ or [], "--map"),
         }
-        configs = [_config_from_spec(spec, options) for spec in specs]
-        if len(configs) == 1:
-            get_registry().create(configs[0]).close()  # refused before anything is saved
-            console.print(f"saved connector [bold]{_home().storage.save(configs[0])}[/bold]")
-            return
+        configs = [_config_from_spec(spec, scalars, pairs) for spec in specs]
         refused = []
         for config in configs:
             try:
-                get_registry().create(config).close()
+                get_registry().create(config).close()  # refused before anything is saved
             except (ConfigurationError, FieldMapError, ValueError) as exc:
+                if len(configs) == 1:
+                    raise
                 refused.append(f"{config.name!r} ({config.connector_type.value}): {exc}")
                 continue
             console.print(f"saved connector [bold]{_home().storage.save(config)}[/bold]")
@@ -243,12 +243,14 @@ def add(
             raise typer.Exit(USAGE)
 
 
-def _config_from_spec(spec: dict[str, Any], options: dict[str, Any]) -> ConnectorConfig:
+def _config_from_spec(
+    spec: dict[str, Any], scalars: dict[str, str | None], pairs: dict[str, dict[str, str]]
+) -> ConnectorConfig:
     """A connector config from a file entry; command-line options win over the file."""
-    merged = {**spec, **{k: v for k, v in options.items() if v and not isinstance(v, dict)}}
-    params = {**spec.get("connection_params", {}), **options["connection_params"]}
-    credentials = {**spec.get("credentials", {}), **options["credentials"]}
-    field_map = {**spec.get("field_map", {}), **options["field_map"]}
+    merged = {**spec, **{k: v for k, v in scalars.items() if v}}
+    params = {**spec.get("connection_params", {}), **pairs["connection_params"]}
+    credentials = {**spec.get("credentials", {}), **pairs["credentials"]}
+    field_map = {**spec.get("field_map", {}), **pairs["field_map"]}
     missing = [k for k in ("customer_id", "type", "name") if not merged.get(k)]
     if missing:
         flags = ", ".join("--" + k.replace("customer_id", "customer") for k in missing)

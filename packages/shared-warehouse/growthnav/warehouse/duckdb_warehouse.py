@@ -204,17 +204,16 @@ class DuckDBWarehouse(KeyedWarehouse):
         connection.register(
             "incoming", batch.append_column("_gn_i", pa.array(range(batch.num_rows), pa.int64()))
         )
-        # Each incoming row once against the table: its position, the matching row's id, and
-        # whether the values differ. Small (integers), so it comes back as Arrow.
+        # Each incoming row once against the table, in batch order: its position, the matching
+        # row's id, and whether the values differ. Small (integers), so it comes back as Arrow.
         match = arrow_result(
             connection,
             f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._row_hash "
             f"AS changed FROM (SELECT _gn_i, {hashes} FROM incoming s) s "
-            f"LEFT JOIN {table} t ON t._key_hash = s._key_hash",
+            f"LEFT JOIN {table} t ON t._key_hash = s._key_hash ORDER BY s._gn_i",
         )
         found = pc.is_valid(match.column("row_id"))
-        new = pc.sort_indices(match.filter(pc.invert(found)), [("_gn_i", "ascending")])
-        new_rows = match.filter(pc.invert(found)).column("_gn_i").take(new)
+        new_rows = match.filter(pc.invert(found)).column("_gn_i")
         changed = match.filter(pc.and_(found, match.column("changed")))
         columns = ", ".join(_quoted(n) for n in names)
         selected = ", ".join(_column_or_null(batch, n) for n in names)
