@@ -161,3 +161,32 @@ def test_a_table_made_with_a_primary_key_and_no_hashes_still_merges(tmp_path: Pa
     with duckdb.connect(str(path)) as connection:
         [(rows,)] = connection.execute('SELECT count(*) FROM "acme".conversions').fetchall()
     assert rows == 3
+
+
+def test_a_key_repeated_within_a_batch_keeps_its_last_row(warehouse: DuckDBWarehouse) -> None:
+    twice = [ROWS[0], dict(ROWS[0], amount="$12.00"), ROWS[1]]
+    assert warehouse.upsert_conversions("acme", normalized(twice).conversions) == LoadCounts(
+        2, 0, 1
+    )
+    again = [dict(ROWS[0], amount="$13.00"), dict(ROWS[0], amount="$14.00")]
+    assert warehouse.upsert_conversions("acme", normalized(again).conversions) == LoadCounts(
+        0, 1, 1
+    )
+    table = warehouse.read_conversions("acme")
+    assert table.column("transaction_id").to_pylist() == ["a", "b"]
+    assert table.column("value").to_pylist() == [Decimal("14.0000"), Decimal("20.0000")]
+
+
+def test_loads_in_a_session_are_durable_once_it_ends(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(path)
+    with warehouse.session():
+        first = normalized(ROWS)
+        assert warehouse.load("acme", first.conversions, first.rejects)[0] == LoadCounts(2, 0, 0)
+        second = normalized([dict(ROWS[1], id="d")])
+        assert warehouse.load("acme", second.conversions, second.rejects)[0] == LoadCounts(1, 0, 0)
+        # Reads inside the session see what was loaded.
+        assert warehouse.read_conversions("acme").num_rows == 3
+    reopened = DuckDBWarehouse(path)
+    assert reopened.read_conversions("acme").column("transaction_id").to_pylist() == ["a", "b", "d"]
+    assert reopened.read_rejects("acme").num_rows == 1

@@ -60,8 +60,7 @@ def run_remap(
         normalizer = connector.normalizer().batch_normalizer
         batches = raw.read_raw(customer_id, connector_id, config.batch_size)
         for _, normalized in normalizer.normalize_stream(batches):
-            counts = warehouse.upsert_conversions(customer_id, normalized.conversions)
-            warehouse.write_rejects(customer_id, normalized.rejects)
+            counts, _ = warehouse.load(customer_id, normalized.conversions, normalized.rejects)
             raw.add_keys(keys, normalized.conversions.column("transaction_id"))
             raw.add_keys(reject_keys, normalized.rejects.column("reject_key"))
             result.add_batch(

@@ -81,13 +81,14 @@ def run_sync(
     else:
         sink = WarehouseSink(warehouse)
         started_ns = time.time_ns()
-        result = connector.sync(
-            mode,
-            since,
-            sink=sink,
-            checkpoint=lambda cursor: storage.checkpoint(connector_id, cursor),
-            progress=progress,
-        )
+        with warehouse.session():
+            result = connector.sync(
+                mode,
+                since,
+                sink=sink,
+                checkpoint=lambda cursor: storage.checkpoint(connector_id, cursor),
+                progress=progress,
+            )
         if result.success:
             storage.save_source_schema(connector_id, columns)
             if run.mode is SyncMode.FULL and sink.raw is not None:

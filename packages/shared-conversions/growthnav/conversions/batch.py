@@ -237,7 +237,6 @@ class BatchNormalizer:
         self._phones = PhoneBatchParser(self.phone_region)
         self._lock = threading.Lock()
         self._idle: list[duckdb.DuckDBPyConnection] = []
-        self._json_connection: duckdb.DuckDBPyConnection | None = None
         #: The query for each input schema seen (building it costs more than a small batch).
         self._queries: dict[pa.Schema, str] = {}
 
@@ -264,9 +263,6 @@ class BatchNormalizer:
             connections, self._idle = self._idle, []
         for connection in connections:
             connection.close()
-        if self._json_connection is not None:
-            self._json_connection.close()
-            self._json_connection = None
 
     def normalize(self, batch: Batch) -> NormalizedBatch:
         """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
@@ -275,20 +271,20 @@ class BatchNormalizer:
     def normalize_stream(self, batches: Iterable[B]) -> Iterator[tuple[B, NormalizedBatch]]:
         """Normalize a stream of batches, yielding each batch with its result, in order.
 
-        Queries for the next batches run while the current one is split into conversions and
-        rejects (and one query plans while another executes), so both cores stay busy. At
-        most ``_IN_FLIGHT + 1`` batches are held at once.
+        The next batches are normalized on worker threads while the caller handles the
+        current one (loads it, say), so both cores stay busy. At most ``_IN_FLIGHT + 1``
+        batches are held at once.
         """
         with ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="normalize") as pool:
-            pending: deque[tuple[B, Future[tuple[pa.Table, pa.Table, list[str]]]]] = deque()
+            pending: deque[tuple[B, Future[NormalizedBatch]]] = deque()
             for batch in batches:
-                pending.append((batch, pool.submit(self._query, batch)))
+                pending.append((batch, pool.submit(self.normalize, batch)))
                 if len(pending) > _IN_FLIGHT:
                     done, future = pending.popleft()
-                    yield done, self._split(*future.result())
+                    yield done, future.result()
             while pending:
                 done, future = pending.popleft()
-                yield done, self._split(*future.result())
+                yield done, future.result()
 
     def _query(self, batch: Batch) -> tuple[pa.Table, pa.Table, list[str]]:
         """Run the normalization query; returns its result, the input and absent columns."""
@@ -763,18 +759,16 @@ class BatchNormalizer:
 
     def _raw_json(self, rows: pa.Table) -> pa.Array[Any]:
         """Each row as it arrived, as JSON text (only rejected rows come here)."""
-        if self._json_connection is None:
-            # Its own connection: the query for the next batch may be running on the other.
-            self._json_connection = duckdb.connect()
-        self._json_connection.register("rejected_rows", rows)
-        try:
-            return (
-                arrow_result(self._json_connection, "SELECT to_json(r) AS raw FROM rejected_rows r")
-                .column("raw")
-                .combine_chunks()
-            )
-        finally:
-            self._json_connection.unregister("rejected_rows")
+        with self._connection() as connection:
+            connection.register("rejected_rows", rows)
+            try:
+                return (
+                    arrow_result(connection, "SELECT to_json(r) AS raw FROM rejected_rows r")
+                    .column("raw")
+                    .combine_chunks()
+                )
+            finally:
+                connection.unregister("rejected_rows")
 
     def _rejects(self, rejected: pa.Table, raw_rows: pa.Table) -> pa.Table:
         raw_record = self._raw_json(raw_rows) if raw_rows.num_rows else pa.array([], pa.string())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,6 +78,9 @@ class Warehouse(Protocol):
     def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's conversions (optionally one connector's)."""
 
+    def session(self) -> AbstractContextManager[None]:
+        """Hold what many loads in a row can share (DuckDB: the open file) until it exits."""
+
     def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's rejected records (optionally one connector's)."""
 
@@ -89,12 +94,6 @@ def require_keys(batch: pa.Table, key: tuple[str, ...]) -> None:
                 f"{nulls} rows have no {name}; every row loaded into the warehouse needs "
                 f"its key ({', '.join(key)}): normalize with a connector_id"
             )
-
-
-def keyed_batch(batch: pa.Table, schema: pa.Schema, key: tuple[str, ...]) -> pa.Table:
-    """``batch`` in ``schema``'s columns, every row keyed, one row per key (the last)."""
-    require_keys(batch, key)
-    return last_per_key(batch.select(schema.names), key)
 
 
 def last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
@@ -116,7 +115,7 @@ class KeyedWarehouse(ABC):
         """Merge conversions by key: insert new rows, update changed ones, count the rest."""
         if conversions.num_rows == 0:
             return LoadCounts()
-        batch = keyed_batch(conversions, CONVERSION_SCHEMA, CONVERSION_KEY)
+        batch = self._keyed(conversions, CONVERSION_SCHEMA, CONVERSION_KEY)
         inserted, updated = self._merge(customer_id, "conversions", batch, CONVERSION_KEY)
         return LoadCounts(inserted, updated, conversions.num_rows - inserted - updated)
 
@@ -124,7 +123,7 @@ class KeyedWarehouse(ABC):
         """Merge rejects by ``(connector_id, reject_key)``; returns rows written."""
         if rejects.num_rows == 0:
             return 0
-        batch = keyed_batch(rejects, REJECT_SCHEMA, REJECT_KEY)
+        batch = self._keyed(rejects, REJECT_SCHEMA, REJECT_KEY)
         inserted, updated = self._merge(customer_id, "conversion_rejects", batch, REJECT_KEY)
         return inserted + updated
 
@@ -137,6 +136,11 @@ class KeyedWarehouse(ABC):
             self.write_rejects(customer_id, rejects),
         )
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Nothing to hold by default: each load stands alone."""
+        yield
+
     def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's conversions (optionally one connector's), ordered by key."""
         return self._read(customer_id, "conversions", connector_id, CONVERSION_KEY)
@@ -144,6 +148,14 @@ class KeyedWarehouse(ABC):
     def read_rejects(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's rejects (optionally one connector's), ordered by key."""
         return self._read(customer_id, "conversion_rejects", connector_id, REJECT_KEY)
+
+    def _keyed(self, batch: pa.Table, schema: pa.Schema, key: tuple[str, ...]) -> pa.Table:
+        """``batch`` in ``schema``'s columns, every row keyed, one row per key (the last).
+
+        A backend whose merge keeps the last row of each key itself returns it undeduplicated.
+        """
+        require_keys(batch, key)
+        return last_per_key(batch.select(schema.names), key)
 
     @abstractmethod
     def _merge(

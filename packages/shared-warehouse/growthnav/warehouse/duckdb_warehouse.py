@@ -32,7 +32,7 @@ from growthnav.warehouse.base import (
     KeyedWarehouse,
     LoadCounts,
     check_customer_id,
-    keyed_batch,
+    require_keys,
 )
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -114,6 +114,21 @@ class DuckDBWarehouse(KeyedWarehouse):
         finally:
             connection.close()
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep the warehouse file open across many operations (a sync's batches).
+
+        DuckDB checkpoints a file when its last connection closes, so a connection per batch
+        cost a checkpoint per batch (most of a large sync's time). Inside a session the
+        per-operation connections share the open database and it checkpoints once, at the
+        end. Another process cannot open the file meanwhile, as during any write.
+        """
+        keep = self._connect()
+        try:
+            yield
+        finally:
+            keep.close()
+
     @staticmethod
     def table_name(customer_id: str, name: str) -> str:
         """The quoted name of a customer's table, e.g. ``"acme".conversions``."""
@@ -174,7 +189,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         """Upsert a batch's conversions and rejects in one transaction."""
         self.ensure_customer(customer_id)
         merges = [
-            (name, keyed_batch(rows, schema, key), key)
+            (name, self._keyed(rows, schema, key), key)
             for name, rows, schema, key in (
                 ("conversions", conversions, CONVERSION_SCHEMA, CONVERSION_KEY),
                 ("conversion_rejects", rejects, REJECT_SCHEMA, REJECT_KEY),
@@ -191,11 +206,19 @@ class DuckDBWarehouse(KeyedWarehouse):
         unchanged = conversions.num_rows - inserted - updated
         return LoadCounts(inserted, updated, unchanged), sum(done.get("conversion_rejects", (0, 0)))
 
+    def _keyed(self, batch: pa.Table, schema: pa.Schema, key: tuple[str, ...]) -> pa.Table:
+        """Every row keyed; a key repeated within the batch is left to the merge (last wins)."""
+        require_keys(batch, key)
+        return batch.select(schema.names)
+
     @staticmethod
     def _merge_in(
         connection: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, key: tuple[str, ...]
     ) -> tuple[int, int]:
-        """Update the rows whose values changed, insert the new ones; (inserted, updated)."""
+        """Update the rows whose values changed, insert the new ones; (inserted, updated).
+
+        Of rows sharing a key, only the last is merged.
+        """
         names = batch.schema.names
         values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
         row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
@@ -209,7 +232,9 @@ class DuckDBWarehouse(KeyedWarehouse):
         match = arrow_result(
             connection,
             f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._row_hash "
-            f"AS changed FROM (SELECT _gn_i, {hashes} FROM incoming s) s "
+            # A record changed twice within the batch: its last row wins.
+            f"AS changed FROM (SELECT max(_gn_i) AS _gn_i, _key_hash, arg_max(_row_hash, _gn_i) "
+            f"AS _row_hash FROM (SELECT _gn_i, {hashes} FROM incoming s) GROUP BY _key_hash) s "
             f"LEFT JOIN {table} t ON t._key_hash = s._key_hash ORDER BY s._gn_i",
         )
         found = pc.is_valid(match.column("row_id"))
