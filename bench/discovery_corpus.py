@@ -5,9 +5,10 @@ the kind each column holds, distractor columns, and the mapping a careful CLV an
 make (``None``: the column maps to nothing). Sources marked ``held_out`` were written before
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
-Round 1 held out seven sources; once their mistakes had been read they joined the tuning set
-(marked in place), and round 2 held out the seven sources at the end of ``SOURCES``, written
-and labelled before the rules were changed again.
+Each round holds out sources written and labelled before the rules are changed again; once
+their mistakes have been read they join the tuning set (marked in place). Round 1 and round 2
+held out seven sources each; round 3 holds out the seven at the end of ``SOURCES``. The bench
+never prints the held-out set's mistakes, only its scores.
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "stripe_customer": lambda r, i: f"cus_{r.randrange(60):014X}",
     "meta_id": lambda r, i: str(10**15 + r.getrandbits(40)),
     "points": lambda r, i: str(r.randint(0, 400)),
+    "guid": lambda r, i: str(__import__("uuid").UUID(int=r.getrandbits(128))),
+    "restaurant_guid": lambda r, i: f"{r.randrange(5):08x}-1111-4222-8333-444455556666",
+    "invoice_number": lambda r, i: f"INV-{i:06d}",
+    "visits": lambda r, i: str(r.randint(1, 40)),
 }
 
 
@@ -540,7 +545,7 @@ SOURCES: tuple[Source, ...] = (
             C("Mobile Phone", "phone", "phone"),
             C("Server ID", "employee"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 2; its mistakes were read
     ),
     Source(
         "Revel orders",
@@ -561,7 +566,7 @@ SOURCES: tuple[Source, ...] = (
             C("Customer Phone", "phone", "phone"),
             C("Device Name", "device"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 2; its mistakes were read
     ),
     Source(
         "Meta lead ads export",
@@ -580,7 +585,7 @@ SOURCES: tuple[Source, ...] = (
             C("phone_number", "phone", "phone"),
             C("zip_code", "zip", "postal_code"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 2; its mistakes were read
     ),
     Source(
         "GA4 BigQuery export (flattened)",
@@ -601,7 +606,7 @@ SOURCES: tuple[Source, ...] = (
             C("geo_city", "store"),
             C("device_category", "device"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 2; its mistakes were read
     ),
     Source(
         "Square Orders API",
@@ -620,7 +625,7 @@ SOURCES: tuple[Source, ...] = (
             C("source_name", "category"),
             C("reference_id", "pos_ref"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 2; its mistakes were read
     ),
     Source(
         "Stripe payments export",
@@ -640,7 +645,7 @@ SOURCES: tuple[Source, ...] = (
             C("Status", "status"),
             C("Captured", "bool"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 2; its mistakes were read
     ),
     Source(
         "Lightspeed Retail sales",
@@ -659,6 +664,135 @@ SOURCES: tuple[Source, ...] = (
             C("Discount", "small_money"),
             C("Status", "status"),
             C("Note", "text"),
+        ),
+        held_out=False,  # held out in round 2; its mistakes were read
+    ),
+    Source(
+        "SpotOn transactions",
+        (
+            C("Transaction #", "order_id", "transaction_id"),
+            C("Date/Time", "us_datetime", "timestamp"),
+            C("Location", "store", "location_name"),
+            C("Employee", "employee_name"),
+            C("Guest Name", "full_name"),
+            C("Guest Phone", "phone", "phone"),
+            C("Guest Email", "email", "email"),
+            C("Subtotal", "money"),
+            C("Tax", "small_money"),
+            C("Tip", "small_money"),
+            C("Total", "money", "value"),
+            C("Payment Type", "card_brand"),
+            C("Card Last 4", "last4"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "WooCommerce orders export",
+        (
+            C("Order ID", "order_id", "transaction_id"),
+            C("Order Date", "iso_local", "timestamp"),
+            C("Order Status", "status"),
+            C("Customer User ID", "customer_id", "user_id"),
+            C("Billing First Name", "first", "first_name"),
+            C("Billing Last Name", "last", "last_name"),
+            C("Billing Email Address", "email", "email"),
+            C("Billing Phone", "phone", "phone"),
+            C("Billing Postcode", "zip", "postal_code"),
+            C("Order Subtotal Amount", "money"),
+            C("Order Shipping Amount", "small_money"),
+            C("Order Total Tax Amount", "small_money"),
+            C("Cart Discount Amount", "small_money"),
+            C("Order Total Amount", "money", "value"),
+            C("Payment Method Title", "card_brand"),
+            C("Coupon Code", "text"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "OpenTable guest list",
+        (
+            C("Guest ID", "customer_id", "user_id"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Email", "email", "email"),
+            C("Phone", "phone", "phone"),
+            C("Postal Code", "zip", "postal_code"),
+            C("Visit Count", "visits"),
+            C("Last Visit Date", "date"),
+            C("Total Spend", "big_money"),
+            C("Guest Notes", "text"),
+            C("Email Opt In", "bool"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Zoho Books invoices",
+        (
+            C("Invoice ID", "order_id", "transaction_id"),
+            C("Invoice Number", "invoice_number"),
+            C("Invoice Date", "date", "timestamp"),
+            C("Due Date", "date"),
+            C("Customer ID", "customer_id", "user_id"),
+            C("Customer Name", "full_name"),
+            C("Invoice Status", "status"),
+            C("SubTotal", "big_money"),
+            C("Tax Total", "small_money"),
+            C("Total", "big_money", "value"),
+            C("Balance", "money"),
+            C("Currency Code", "currency", "currency"),
+            C("Created Time", "iso_local"),
+            C("Sales Person", "employee_name"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Toast ORDERS (Snowflake share)",
+        (
+            C("ORDER_GUID", "guid", "transaction_id"),
+            C("RESTAURANT_GUID", "restaurant_guid", "location_id"),
+            C("DISPLAY_NUMBER", "order_number"),
+            C("OPENED_DATE", "iso"),
+            C("CLOSED_DATE", "iso", "timestamp"),
+            C("PAID_DATE", "iso"),
+            C("GUEST_GUID", "customer_uuid", "user_id"),
+            C("SERVER_GUID", "guid"),
+            C("AMOUNT", "money"),
+            C("TAX_AMOUNT", "small_money"),
+            C("TIP_AMOUNT", "small_money"),
+            C("TOTAL_AMOUNT", "money", "value"),
+            C("SOURCE", "category"),
+            C("VOIDED", "bool"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Google Ads offline conversions upload",
+        (
+            C("Google Click ID", "gclid", "gclid"),
+            C("Conversion Name", "category"),
+            C("Conversion Time", "iso_local", "timestamp"),
+            C("Conversion Value", "money", "value"),
+            C("Conversion Currency", "currency", "currency"),
+            C("Order ID", "order_id", "transaction_id"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Square Customers export",
+        (
+            C("Reference ID", "customer_id"),
+            C("Square Customer ID", "customer_uuid", "user_id"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Email Address", "email", "email"),
+            C("Phone Number", "phone", "phone"),
+            C("Postal Code", "zip", "postal_code"),
+            C("Creation Source", "category"),
+            C("First Visit", "date"),
+            C("Last Visit", "date"),
+            C("Transaction Count", "visits"),
+            C("Total Spend", "big_money"),
+            C("Email Subscription Status", "status"),
         ),
         held_out=True,
     ),

@@ -15,6 +15,7 @@ from growthnav.connectors.discovery import (
     source_signature,
     tokens,
 )
+from growthnav.connectors.discovery.heuristic import MAP_THRESHOLD
 from growthnav.sandbox import EXPECTED_FIELD_MAPS, SYSTEMS, generate_business
 
 
@@ -36,6 +37,8 @@ def field_map(rows: list[dict[str, Any]]) -> dict[str, str | None]:
         ("txn_amt", ["transaction", "amount"]),
         ("Lineitem name", ["line", "item", "name"]),
         ("Closing_Date", ["close", "date"]),
+        ("Transaction Datetime", ["transaction", "date", "time"]),
+        ("Total (Tax Incl)", ["total", "tax", "including"]),
     ],
 )
 def test_tokens(name: str, expected: list[str]) -> None:
@@ -224,3 +227,52 @@ def test_a_confirmed_mapping_is_offered_first_next_time(tmp_path: Path) -> None:
     assert again["mapper"] == "remembered"
     assert again["field_map"] == chosen
     assert all(s.confidence == 1.0 for s in again["suggestions"] if s.target_field)
+
+
+def test_value_is_the_total_with_tax_in_it_not_the_one_without() -> None:
+    rows = [
+        {"Sale ID": f"s{i}", "Total (Tax Incl)": f"{10 + i}.80", "Total (Tax Excl)": f"{10 + i}.00"}
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Total (Tax Incl)"] == "value"
+    assert mapped["Total (Tax Excl)"] is None
+
+
+def test_analytics_traffic_source_fields_map_to_source_medium_and_campaign() -> None:
+    rows = [
+        {
+            "traffic_source_source": "google",
+            "traffic_source_medium": "cpc",
+            "traffic_source_name": f"spring_{i}",
+            "device_category": "mobile",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["traffic_source_source"] == "utm_source"
+    assert mapped["traffic_source_medium"] == "utm_medium"
+    assert mapped["traffic_source_name"] == "utm_campaign"
+    # A device's category is no product category: too weak to enter a field map.
+    device = next(
+        s
+        for s in heuristic_suggestions(ColumnProfiler().profile(rows))
+        if s.source_field == "device_category"
+    )
+    assert device.confidence < MAP_THRESHOLD
+
+
+def test_timestamps_in_epoch_microseconds_are_recognised() -> None:
+    rows = [{"event_timestamp": str(1706724300123456 + i * 10**9)} for i in range(5)]
+    profiles = ColumnProfiler().profile(rows)
+    assert profiles["event_timestamp"].rate("epoch_micros") == 1.0
+    assert field_map(rows)["event_timestamp"] == "timestamp"
+
+
+def test_store_and_customer_synonyms() -> None:
+    rows = [
+        {"Outlet": "Harbor St", "Customer Code": f"C{i % 2}", "Amount": "5.00"} for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Outlet"] == "location_name"
+    assert mapped["Customer Code"] == "user_id"

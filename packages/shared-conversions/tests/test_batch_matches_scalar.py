@@ -115,9 +115,9 @@ def test_epoch_numbers_and_typed_columns_agree() -> None:
     stamps = [datetime(2024, 1, 31, 18, 5, tzinfo=UTC), datetime(2023, 7, 4, 12, 0, tzinfo=UTC)]
     table = pa.table(
         {
-            "id": ["a", "b", "c", "d"],
-            "ts": pa.array([1706724300, 1706724300123, -5, None], pa.int64()),
-            "when": pa.array([None, None, None, stamps[1]], pa.timestamp("us", tz="UTC")),
+            "id": ["a", "b", "c", "d", "e"],
+            "ts": pa.array([1706724300, 1706724300123, -5, None, 1706724300123456], pa.int64()),
+            "when": pa.array([None, None, None, stamps[1], None], pa.timestamp("us", tz="UTC")),
         }
     )
     result = BatchNormalizer(
@@ -126,6 +126,7 @@ def test_epoch_numbers_and_typed_columns_agree() -> None:
     accepted, rejected = _by_id(result)
     assert accepted["a"]["timestamp"] == parse_timestamp(1706724300).value
     assert accepted["b"]["timestamp"] == parse_timestamp(1706724300123).value
+    assert accepted["e"]["timestamp"] == parse_timestamp(1706724300123456).value
     assert accepted["d"]["timestamp"] == stamps[1]
     assert rejected["c"]["reason"] == "bad_timestamp"
     assert parse_timestamp(-5).error in rejected["c"]["message"]

@@ -2,7 +2,8 @@
 
 Accepted: ISO 8601 with or without an offset (``2024-01-31T18:05:00Z``, ``2024-01-31 18:05:00``),
 US forms (``01/31/2024 6:05 PM``, ``01/31/2024 18:05``, ``01/31/2024``), compact forms
-(``20240131 18:05``, ``20240131``), epoch seconds and milliseconds (as text or numbers), and
+(``20240131 18:05``, ``20240131``), epoch seconds, milliseconds and microseconds (as text or
+numbers, told apart by magnitude), and
 ``datetime``/``date`` objects. A value without an offset is read in the configured timezone.
 Every result is an aware UTC ``datetime``.
 
@@ -59,11 +60,14 @@ TEXT_FORMS: tuple[TextForm, ...] = (
 ISO_LOCAL_PATTERN = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
 ISO_OFFSET = r"[+-]\d{2}(:?\d{2})?"
 ISO_PATTERN = rf"{ISO_LOCAL_PATTERN}(Z|{ISO_OFFSET})?"
-#: Epoch seconds (9-11 digits, optional fraction) or milliseconds (12-14 digits).
-EPOCH_PATTERN = r"\d{9,11}(\.\d{1,6})?|\d{12,14}"
-#: Numbers below this are epoch seconds, below EPOCH_MILLIS_LIMIT milliseconds.
+#: Epoch seconds (9-11 digits, optional fraction), milliseconds (12-14 digits) or
+#: microseconds (15-17 digits, as analytics exports such as GA4's write them).
+EPOCH_PATTERN = r"\d{9,11}(\.\d{1,6})?|\d{12,17}"
+#: Numbers below this are epoch seconds, below EPOCH_MILLIS_LIMIT milliseconds, below
+#: EPOCH_MICROS_LIMIT microseconds.
 EPOCH_SECONDS_LIMIT = 10**11
 EPOCH_MILLIS_LIMIT = 10**14
+EPOCH_MICROS_LIMIT = 10**17
 
 _ISO_RE = re.compile(ISO_PATTERN)
 _EPOCH_RE = re.compile(EPOCH_PATTERN)
@@ -72,7 +76,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WHITESPACE = re.compile(WHITESPACE_CLASS + "+")
 _NOT_TIMESTAMP = f"is not a timestamp; expected e.g. {EXAMPLES}"
 _NOT_REAL = "is not a real date or time"
-_EPOCH_RANGE = "is a number too large for epoch seconds or milliseconds"
+_EPOCH_RANGE = "is a number too large for epoch seconds, milliseconds or microseconds"
 
 
 @lru_cache(maxsize=64)
@@ -87,9 +91,12 @@ def zone(name: str) -> ZoneInfo:
 
 
 def _from_epoch(number: Decimal) -> Parsed[datetime]:
-    if number < 0 or number >= EPOCH_MILLIS_LIMIT:
+    if number < 0 or number >= EPOCH_MICROS_LIMIT:
         return Parsed.fail(_EPOCH_RANGE)
-    scale = 10**6 if number < EPOCH_SECONDS_LIMIT else 10**3
+    if number < EPOCH_SECONDS_LIMIT:
+        scale = 10**6
+    else:
+        scale = 10**3 if number < EPOCH_MILLIS_LIMIT else 1
     micros = int((number * scale).to_integral_value(rounding=ROUND_HALF_UP))
     return Parsed.of(_EPOCH + timedelta(microseconds=micros))
 
@@ -175,16 +182,22 @@ def local_to_utc_sql(naive: str, tz: str) -> str:
     return f"make_timestamp(epoch_us(timezone({sql_literal(tz)}, {naive})))"
 
 
+def _epoch_scale_sql(number: str) -> str:
+    """Microseconds per unit of an epoch number: seconds, milliseconds or microseconds."""
+    return (
+        f"(CASE WHEN {number} < {EPOCH_SECONDS_LIMIT} THEN 1000000 "
+        f"WHEN {number} < {EPOCH_MILLIS_LIMIT} THEN 1000 ELSE 1 END)"
+    )
+
+
 def _epoch_micros_sql(number: str) -> str:
-    """UTC TIMESTAMP from a DECIMAL epoch, seconds or milliseconds by magnitude."""
-    scale = f"(CASE WHEN {number} < {EPOCH_SECONDS_LIMIT} THEN 1000000 ELSE 1000 END)"
-    return f"make_timestamp(CAST(round({number} * {scale}) AS BIGINT))"
+    """UTC TIMESTAMP from a DECIMAL epoch (its unit by magnitude)."""
+    return f"make_timestamp(CAST(round({number} * {_epoch_scale_sql(number)}) AS BIGINT))"
 
 
 def _epoch_integer_sql(number: str) -> str:
-    """UTC TIMESTAMP from a BIGINT epoch, seconds or milliseconds by magnitude."""
-    scale = f"(CASE WHEN {number} < {EPOCH_SECONDS_LIMIT} THEN 1000000 ELSE 1000 END)"
-    return f"make_timestamp({number} * {scale})"
+    """UTC TIMESTAMP from a BIGINT epoch (its unit by magnitude)."""
+    return f"make_timestamp({number} * {_epoch_scale_sql(number)})"
 
 
 def timestamp_text_sql(text: str, *, alias: str, tz: str) -> TimestampSQL:
@@ -236,13 +249,13 @@ def timestamp_text_sql(text: str, *, alias: str, tz: str) -> TimestampSQL:
 
 
 def timestamp_number_sql(number: str, *, integer: bool) -> TimestampSQL:
-    """SQL for :func:`parse_timestamp` over a numeric expression (epoch s or ms)."""
+    """SQL for :func:`parse_timestamp` over a numeric expression (epoch s, ms or µs)."""
     if integer:
-        in_range = f"({number} >= 0 AND {number} < {EPOCH_MILLIS_LIMIT})"
+        in_range = f"({number} >= 0 AND {number} < {EPOCH_MICROS_LIMIT})"
         value = _epoch_integer_sql(number)
     else:
         decimal = f"try_cast({number} AS DECIMAL(38, 6))"
-        in_range = f"({decimal} >= 0 AND {decimal} < {EPOCH_MILLIS_LIMIT})"
+        in_range = f"({decimal} >= 0 AND {decimal} < {EPOCH_MICROS_LIMIT})"
         value = _epoch_micros_sql(decimal)
     return TimestampSQL(
         value=f"CASE WHEN {in_range} THEN {value} END",

@@ -50,6 +50,9 @@ _ABBREVIATIONS = {
     "closedate": "close date",
     "lineitem": "line item",
     "closing": "close",
+    "datetime": "date time",
+    "incl": "including",
+    "excl": "excluding",
     "#": "number",
 }
 
@@ -169,7 +172,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("paid", 0.7),
             ("order total", 1.0),
             ("total excluding tip", 1.1),
-            ("total excl tip", 1.1),
+            # A total with tax in it is what the customer paid; one without it is not.
+            ("total including tax", 1.1),
             # What a payment processor collected from the customer (not its net payout).
             ("total collected", 1.05),
             ("amount collected", 1.05),
@@ -218,6 +222,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("contact id", 0.9),
             ("associated contact id", 1.0),
             ("client id", 0.8),
+            ("customer code", 0.95),
+            ("customer number", 0.95),
             ("account id", 0.6),
             ("customer", 0.5),
             ("user", 0.45),
@@ -245,7 +251,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("menu group", 0.85),
             ("sales category", 0.9),
         ),
-        (),
+        ("device", "browser", "platform", "os"),
         "text",
     ),
     "location_id": _Target(
@@ -272,6 +278,10 @@ TARGET_RULES: dict[str, _Target] = {
             ("location", 0.7),
             ("restaurant", 0.6),
             ("shop", 0.6),
+            ("establishment", 0.7),
+            ("outlet", 0.7),
+            ("venue", 0.7),
+            ("branch", 0.6),
             ("store", 0.45),
         ),
         ("id", "number"),
@@ -279,6 +289,7 @@ TARGET_RULES: dict[str, _Target] = {
     ),
     "gclid": _Target((("gclid", 1.0), ("google click id", 1.0)), (), None),
     "fbclid": _Target((("fbclid", 1.0), ("facebook click id", 1.0)), (), None),
+    # Analytics exports name the three after the traffic source: its source, medium and name.
     "utm_source": _Target(
         (
             ("utm source", 1.0),
@@ -286,12 +297,21 @@ TARGET_RULES: dict[str, _Target] = {
             ("analytics source", 0.8),
             ("traffic source", 0.8),
         ),
-        (),
+        ("medium", "name", "campaign"),
         None,
     ),
-    "utm_medium": _Target((("utm medium", 1.0),), (), None),
+    "utm_medium": _Target(
+        (("utm medium", 1.0), ("traffic medium", 0.9), ("medium", 0.7)), (), None
+    ),
     "utm_campaign": _Target(
-        (("utm campaign", 1.0), ("campaign name", 0.8), ("campaign", 0.6)), ("id",), None
+        (
+            ("utm campaign", 1.0),
+            ("campaign name", 0.8),
+            ("traffic source name", 0.9),
+            ("campaign", 0.6),
+        ),
+        ("id",),
+        None,
     ),
     "email": _Target(
         (("email", 1.0), ("e mail", 1.0), ("email address", 1.0), ("mail", 0.6)),
@@ -395,7 +415,13 @@ def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
         if profile.inferred_type == "datetime":
             return 1.1, "values are dates/times"
         rate = _any_rate(
-            profile, "date_iso", "us_date", "compact_date", "epoch_seconds", "epoch_millis"
+            profile,
+            "date_iso",
+            "us_date",
+            "compact_date",
+            "epoch_seconds",
+            "epoch_millis",
+            "epoch_micros",
         )
         return (1.1 if rate >= 0.8 else rate), f"{rate:.0%} of values are dates/times"
     if kind == "money":

@@ -7,6 +7,7 @@ values per column, so a 10,000-row sample profiles in well under a second.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -167,19 +168,16 @@ class ColumnProfiler:
 
     @staticmethod
     def _epoch_rates(profile: ColumnProfile, sample: list[str]) -> None:
-        seconds = millis = 0
+        units = Counter[str]()
         for text in sample:
             if not _INTEGER.fullmatch(text):
                 continue
             number = int(text)
-            if _EPOCH_LOW <= number < _EPOCH_HIGH:
-                seconds += 1
-            elif _EPOCH_LOW * 1000 <= number < _EPOCH_HIGH * 1000:
-                millis += 1
-        if seconds:
-            profile.pattern_rates["epoch_seconds"] = seconds / len(sample)
-        if millis:
-            profile.pattern_rates["epoch_millis"] = millis / len(sample)
+            for unit, scale in (("seconds", 1), ("millis", 10**3), ("micros", 10**6)):
+                if _EPOCH_LOW * scale <= number < _EPOCH_HIGH * scale:
+                    units[unit] += 1
+        for unit, count in units.items():
+            profile.pattern_rates[f"epoch_{unit}"] = count / len(sample)
         # Whole numbers of three or more digits that are not moments: amounts in cents?
         cents = sum(
             1 for text in sample if _INTEGER.fullmatch(text) and 100 <= abs(int(text)) < _EPOCH_LOW
