@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -376,3 +377,42 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     run("sandbox", "up", "--system", "olo", "--people", "150", "--once")
     again = json.loads(run("connectors", "sync", listed[0]["connector_id"], "--json").stdout)
     assert again["fetched"] == 0
+
+
+def test_sandbox_snowflake_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from growthnav.sandbox import LOYALTY, POS, generate_business
+
+    env = {**os.environ, "GROWTHNAV_HOME": str(home)}
+    command = [str(Path(sys.executable).parent / "growthnav"), "sandbox", "up"]
+    up = subprocess.Popen(
+        [*command, "--system", "snowflake", "--people", "150"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert up.stdout is not None
+        for line in up.stdout:  # ready once it says where the connectors file is
+            if "running; Ctrl-C stops" in line:
+                break
+        else:
+            raise AssertionError(f"sandbox up exited with {up.wait()}")
+        path = home / "sandbox" / "connectors.yaml"
+        added = run("connectors", "add", "--from-file", str(path))
+        assert added.output.count("saved connector") == 6
+        outcomes = json.loads(run("run-due", "--json").stdout)
+        assert {o["status"] for o in outcomes} == {"synced"}
+        business = generate_business(150, 7)
+        fetched = {o["connector_id"]: o["fetched"] for o in outcomes}
+        snowflake = sorted(v for k, v in fetched.items() if "snowflake" in k)
+        expected = sorted(business.tables[s].num_rows for s in (POS, LOYALTY))
+        assert snowflake == expected
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.communicate(timeout=60)
+    assert up.returncode == 0

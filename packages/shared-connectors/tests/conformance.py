@@ -190,7 +190,114 @@ def file_source(tmp_path: Path) -> Iterator[LiveSource]:
         registry.register(ConnectorType.FILE, real)
 
 
+def _purchase_values(start: int, count: int) -> str:
+    rows = []
+    for i in range(start, start + count):
+        stamp = datetime(2024, 1, 1) + timedelta(minutes=i)
+        amount = "N/A" if i == 7 else f"${i % 50 + 1}.25"
+        rows.append(
+            f"('P{i:05d}', '{stamp.isoformat()}Z', '{amount}', 'guest{i % 9}@example.com', "
+            f"'{stamp.isoformat(sep=' ')}')"
+        )
+    return ", ".join(rows)
+
+
+@contextmanager
+def snowflake_source(tmp_path: Path) -> Iterator[LiveSource]:
+    """The Snowflake connector over a table in the sandbox's Snowflake (fakesnow's server)."""
+    import snowflake.connector
+    from growthnav.sandbox import generate_business
+    from growthnav.sandbox.snowflake import SnowflakeEmulator
+
+    secret = "sf-pass-9f31c"
+    emulator = SnowflakeEmulator(generate_business(people=20, seed=3), password=secret).start()
+    registry = get_registry()
+    real = registry.get(ConnectorType.SNOWFLAKE)
+    assert real is not None
+    counting: type[BaseConnector] = type(
+        "CountingSnowflakeConnector", (real,), {"connections_opened": 0}
+    )
+
+    def authenticate(self: BaseConnector) -> None:
+        type(self).connections_opened += 1  # type: ignore[attr-defined]
+        real.authenticate(self)
+
+    counting.authenticate = authenticate  # type: ignore[method-assign]
+    registry.register(ConnectorType.SNOWFLAKE, counting)
+    admin = snowflake.connector.connect(**emulator.params, schema="POS")
+    cursor = admin.cursor()
+    cursor.execute(
+        "CREATE OR REPLACE TABLE PURCHASES (PURCHASE_ID VARCHAR, PURCHASED_AT VARCHAR, "
+        "AMOUNT VARCHAR, EMAIL VARCHAR, UPDATED_AT TIMESTAMP_NTZ)"
+    )
+    cursor.execute(f"INSERT INTO PURCHASES VALUES {_purchase_values(0, 230)}")
+    state = {"next": 230}
+
+    def config(**overrides: Any) -> ConnectorConfig:
+        values: dict[str, Any] = {
+            "connector_type": ConnectorType.SNOWFLAKE,
+            "customer_id": "acme-burgers",
+            "name": "POS purchases (Snowflake)",
+            "credentials": {"password": secret},
+            "connection_params": {
+                "account": "sandbox",
+                "user": emulator.user,
+                "host": "127.0.0.1",
+                "port": emulator.params["port"],
+                "protocol": "http",
+                "network_timeout": 5,
+                "database": "JUNIPER",
+                "schema_name": "POS",
+                "table": "PURCHASES",
+                "cursor_field": "UPDATED_AT",
+                "primary_key": "PURCHASE_ID",
+            },
+            "field_overrides": {
+                "PURCHASE_ID": "transaction_id",
+                "PURCHASED_AT": "timestamp",
+                "AMOUNT": "value",
+                "EMAIL": "email",
+            },
+            "batch_size": 64,
+        }
+        values.update(overrides)
+        return ConnectorConfig(**values)
+
+    def add_records(n: int) -> set[str]:
+        start = state["next"]
+        cursor.execute(f"INSERT INTO PURCHASES VALUES {_purchase_values(start, n)}")
+        state["next"] += n
+        return {f"P{i:05d}" for i in range(start, start + n)}
+
+    def change_record() -> str:
+        later = datetime(2024, 1, 1) + timedelta(minutes=state["next"] + 60)
+        cursor.execute(
+            "UPDATE PURCHASES SET AMOUNT = '$99.00', UPDATED_AT = %s::TIMESTAMP_NTZ "
+            "WHERE PURCHASE_ID = 'P00003'",
+            (later.isoformat(sep=" "),),
+        )
+        return "P00003"
+
+    try:
+        yield LiveSource(
+            connector_type=ConnectorType.SNOWFLAKE,
+            config=config,
+            bad_credentials=lambda: config(credentials={"password": "wrong-pass"}),
+            broken=lambda: config(connection_params={"acount": "sandbox", "user": "x"}),
+            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            add_records=add_records,
+            change_record=change_record,
+            all_keys=lambda: {f"P{i:05d}" for i in range(state["next"])},
+            secret=secret,
+        )
+    finally:
+        admin.close()
+        registry.register(ConnectorType.SNOWFLAKE, real)
+        emulator.stop()
+
+
 CASES = [
     ConformanceCase("sqlite-test-adapter", sqlite_source),
     ConformanceCase("file-csv-exports", file_source, ConnectorType.FILE),
+    ConformanceCase("snowflake-table", snowflake_source, ConnectorType.SNOWFLAKE),
 ]

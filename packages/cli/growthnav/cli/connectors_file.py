@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from growthnav.sandbox import EXPECTED_FIELD_MAPS, DemoBusiness
-from growthnav.sandbox.snowflake import TABLES
+from growthnav.sandbox import EXPECTED_FIELD_MAPS, LOYALTY, POS, DemoBusiness
+from growthnav.sandbox.snowflake import TABLES, upper_snake
 
 #: Keys of a sandbox system's params that are credentials (saved to the secret store).
 _CREDENTIAL_KEYS = frozenset(
@@ -76,17 +76,7 @@ def sandbox_connectors(
         for system, path in exports.items()
     ]
     if "snowflake" in params:
-        connection, credentials = _split_credentials(params["snowflake"])
-        connection.pop("tables", None)
-        for system, (schema, table) in TABLES.items():
-            entries.append(
-                {
-                    "type": "snowflake",
-                    "name": f"{names[system][0]} (Snowflake {schema}.{table})",
-                    "connection_params": {**connection, "schema": schema, "table": table},
-                    "credentials": credentials,
-                }
-            )
+        entries += _snowflake_entries(params["snowflake"], names)
     for system, name in (
         ("olo", "Olo order API"),
         ("hubspot", "HubSpot CRM"),
@@ -103,6 +93,46 @@ def sandbox_connectors(
                     "credentials": credentials,
                 }
             )
+    return entries
+
+
+#: The Snowflake tables' record id and, where the column holds ISO text, their cursor.
+_SNOWFLAKE_KEYS = {POS: ("ORDER_ID", None), LOYALTY: ("PURCHASE_ID", "PURCHASED_AT")}
+
+
+def _snowflake_entries(
+    params: Mapping[str, Any], names: Mapping[str, tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """One connector per sandbox Snowflake table, mapped like its export (UPPER_SNAKE)."""
+    entries = []
+    for system, (schema, table) in TABLES.items():
+        key, cursor = _SNOWFLAKE_KEYS[system]
+        connection: dict[str, Any] = {
+            "account": params["account"],
+            "user": params["user"],
+            "host": params["host"],
+            "port": params["port"],
+            "protocol": params["protocol"],
+            "database": params["database"],
+            "schema_name": schema,
+            "table": table,
+            "primary_key": key,
+            "source": names[system][1],
+        }
+        if cursor:
+            connection["cursor_field"] = cursor
+        entries.append(
+            {
+                "type": "snowflake",
+                "name": f"{names[system][0]} (Snowflake {schema}.{table})",
+                "connection_params": connection,
+                "credentials": {"password": params["password"]},
+                "field_map": {
+                    upper_snake(column): target
+                    for column, target in EXPECTED_FIELD_MAPS[system].items()
+                },
+            }
+        )
     return entries
 
 

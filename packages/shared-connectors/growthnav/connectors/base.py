@@ -26,7 +26,7 @@ from growthnav.connectors.config import (
 )
 from growthnav.connectors.exceptions import ConfigurationError, ConnectorError, redact
 from growthnav.connectors.secrets import read_secret
-from growthnav.connectors.spec import ConnectorSpec, Validated
+from growthnav.connectors.spec import ConnectorSpec, RecordKindParams, Validated
 from growthnav.conversions import (
     CONVERSION_SCHEMA,
     Conversion,
@@ -171,6 +171,22 @@ class BaseConnector(ABC):
         if batch:
             yield batch
 
+    def records_from_batches(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Generator[dict[str, Any], None, None]:
+        """``fetch_batches`` unrolled into records (for adapters that read in batches)."""
+        sent = 0
+        for batch in self.fetch_batches(since, until):
+            rows = batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
+            for row in rows:
+                yield dict(row)
+                sent += 1
+                if limit is not None and sent >= limit:
+                    return
+
     def sample(self, rows: int = 10_000) -> pa.Table:
         """The first ``rows`` records as an Arrow table (for discovery; reads nothing else)."""
         parts: list[pa.Table] = []
@@ -195,7 +211,13 @@ class BaseConnector(ABC):
 
     @property
     def conversion_kind(self) -> tuple[ConversionType, ConversionSource]:
-        """The type and source kind every conversion of this connector gets."""
+        """The type and source kind every conversion of this connector gets.
+
+        Sources that may hold any kind of records say it in their params.
+        """
+        params = self.settings.params
+        if isinstance(params, RecordKindParams):
+            return params.conversion_type, params.source
         return self.conversion_type, self.conversion_source or _SOURCE_BY_CATEGORY[self.category]
 
     @property

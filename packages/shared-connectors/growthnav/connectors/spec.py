@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from growthnav.connectors.exceptions import ConfigurationError
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from growthnav.conversions import ConversionSource, ConversionType
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 C = TypeVar("C", bound="SpecModel")
 P = TypeVar("P", bound="SpecModel")
@@ -23,6 +24,21 @@ class SpecModel(BaseModel):
     """Base of credential and parameter models: unknown fields are errors, not ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class RecordKindParams(SpecModel):
+    """Params of a source that may hold any kind of records: the user says what they are.
+
+    Files and warehouse tables hold POS orders as readily as CRM leads.
+    """
+
+    source: ConversionSource = Field(
+        default=ConversionSource.OTHER,
+        description="what kind of system the records come from: pos, crm, olo, loyalty, ecommerce",
+    )
+    conversion_type: ConversionType = Field(
+        default=ConversionType.PURCHASE, description="purchase, lead, signup or custom"
+    )
 
 
 class NoCredentials(SpecModel):

@@ -1,5 +1,6 @@
 """Source adapters. Each module registers its connector type on import."""
 
 from growthnav.connectors.adapters.file import FileConnector
+from growthnav.connectors.adapters.snowflake import SnowflakeConnector
 
-__all__ = ["FileConnector"]
+__all__ = ["FileConnector", "SnowflakeConnector"]

@@ -17,15 +17,14 @@ from typing import Any, ClassVar, Literal
 
 import duckdb
 import pyarrow as pa
+from growthnav.connectors.arrow_batches import gathered
 from growthnav.connectors.base import BaseConnector, RawBatch
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import SchemaError
 from growthnav.connectors.registry import get_registry
-from growthnav.connectors.spec import ConnectorSpec, NoCredentials, SpecModel
+from growthnav.connectors.spec import ConnectorSpec, NoCredentials, RecordKindParams
 from growthnav.conversions import (
     REJECT_SCHEMA,
-    ConversionSource,
-    ConversionType,
     records_to_arrow,
 )
 from growthnav.conversions.duckdb_arrow import arrow_result
@@ -45,7 +44,7 @@ _SUFFIXES: dict[str, Format] = {
 }
 
 
-class FileParams(SpecModel):
+class FileParams(RecordKindParams):
     """Where the files are and how to read them."""
 
     path: str = Field(description="a file, a directory or a glob (e.g. exports/*.csv)")
@@ -60,13 +59,6 @@ class FileParams(SpecModel):
     )
     primary_key: str | None = Field(
         default=None, description="column that identifies a record (default: none)"
-    )
-    source: ConversionSource = Field(
-        default=ConversionSource.OTHER,
-        description="what kind of system exported the file: pos, crm, olo, loyalty, ecommerce",
-    )
-    conversion_type: ConversionType = Field(
-        default=ConversionType.PURCHASE, description="purchase, lead, signup or custom"
     )
 
 
@@ -86,12 +78,6 @@ class FileConnector(BaseConnector):
         self.cursor_field = params.cursor_field
         self._source_rejects: list[dict[str, Any]] = []
         self._read: dict[str, str] = {}
-
-    @property
-    def conversion_kind(self) -> tuple[ConversionType, ConversionSource]:
-        """What the export holds, as its connection params say."""
-        params: FileParams = self.settings.params
-        return params.conversion_type, params.source
 
     # -- files -----------------------------------------------------------------------------
 
@@ -206,7 +192,7 @@ class FileConnector(BaseConnector):
             relation = self._relation_sql(path, fmt)
             sql = f"SELECT * FROM {relation}{self._where(since, until, fmt)}"
             try:
-                yield from _gathered(connection.sql(sql).to_arrow_reader(size), size)
+                yield from gathered(connection.sql(sql).to_arrow_reader(size), size)
             except duckdb.Error as exc:
                 raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
             if fmt == "csv":
@@ -281,14 +267,7 @@ class FileConnector(BaseConnector):
         limit: int | None = None,
     ) -> Generator[dict[str, Any], None, None]:
         """Yield records one at a time (the batches, unrolled)."""
-        sent = 0
-        for batch in self.fetch_batches(since, until):
-            rows = batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
-            for row in rows:
-                yield dict(row)
-                sent += 1
-                if limit is not None and sent >= limit:
-                    return
+        return self.records_from_batches(since, until, limit)
 
     def source_rejects(self) -> pa.Table | None:
         """Lines that could not be read as records, as rejects (file and line number)."""
@@ -330,27 +309,6 @@ class FileConnector(BaseConnector):
         finally:
             connection.close()
         return {row["column_name"]: row["column_type"] for row in rows}
-
-
-def _gathered(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
-    """The reader's record batches gathered into tables of ``size`` rows (the last: fewer).
-
-    DuckDB hands over at most a row group at a time; a sync loads far faster in fewer,
-    larger batches.
-    """
-    parts: list[pa.RecordBatch] = []
-    held = 0
-    for batch in reader:
-        while batch.num_rows:
-            take = batch.slice(0, size - held)
-            parts.append(take)
-            held += take.num_rows
-            batch = batch.slice(take.num_rows)
-            if held == size:
-                yield pa.Table.from_batches(parts)
-                parts, held = [], 0
-    if held:
-        yield pa.Table.from_batches(parts)
 
 
 def file_fingerprint(path: Path) -> str:
