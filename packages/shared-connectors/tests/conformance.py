@@ -296,8 +296,98 @@ def snowflake_source(tmp_path: Path) -> Iterator[LiveSource]:
         emulator.stop()
 
 
+def _olo_order(i: int, created: datetime, total: float) -> dict[str, Any]:
+    return {
+        "orderId": f"P{i:05d}",
+        "brandId": "acme",
+        "posRef": None,
+        "storeNumber": f"{1001 + i % 3}",
+        "timePlaced": created.strftime("%Y%m%d %H:%M"),
+        "storeUtcOffset": "+00:00",
+        "createdAt": created.isoformat().replace("+00:00", "Z"),
+        "customer": {
+            "customerId": f"C{i % 40}",
+            "email": f"guest{i % 9}@example.com",
+            "firstName": "Ana",
+            "lastName": "Lee",
+            "contactNumber": "(212) 555-0100",
+            "membershipNumber": None,
+        },
+        "subtotal": total,
+        "tax": 0.0,
+        "tip": 0.0,
+        "total": total,
+        "items": [{"productId": "P100", "name": "Burrito", "quantity": 1, "price": total}],
+    }
+
+
+@contextmanager
+def olo_source(tmp_path: Path) -> Iterator[LiveSource]:
+    """The Olo connector over the sandbox's Olo order API."""
+    from growthnav.sandbox import OloEmulator
+
+    secret = "olo-key-5c2e8a"
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    orders = [_olo_order(i, start + timedelta(minutes=i), i % 50 + 1.25) for i in range(230)]
+    emulator = OloEmulator(orders, api_key=secret, brand_id="acme").start()
+    registry = get_registry()
+    real = registry.get(ConnectorType.OLO)
+    assert real is not None
+    counting: type[BaseConnector] = type("CountingOloConnector", (real,), {"connections_opened": 0})
+
+    def authenticate(self: BaseConnector) -> None:
+        type(self).connections_opened += 1  # type: ignore[attr-defined]
+        real.authenticate(self)
+
+    counting.authenticate = authenticate  # type: ignore[method-assign]
+    registry.register(ConnectorType.OLO, counting)
+    state = {"next": 230}
+
+    def config(**overrides: Any) -> ConnectorConfig:
+        values: dict[str, Any] = {
+            "connector_type": ConnectorType.OLO,
+            "customer_id": "acme-burgers",
+            "name": "Olo orders",
+            "credentials": {"api_key": secret},
+            "connection_params": {"base_url": emulator.url, "brand_id": "acme", "page_size": 40},
+            "batch_size": 64,
+        }
+        values.update(overrides)
+        return ConnectorConfig(**values)
+
+    def add_records(n: int) -> set[str]:
+        first = state["next"]
+        for i in range(first, first + n):
+            emulator.publish(_olo_order(i, start + timedelta(minutes=i), 9.5))
+        state["next"] += n
+        return {f"P{i:05d}" for i in range(first, first + n)}
+
+    def change_record() -> str:
+        # An order re-submitted later (an edit after placing) carries a new creation time.
+        later = start + timedelta(minutes=state["next"] + 60)
+        emulator.publish(_olo_order(3, later, 99.0))
+        return "P00003"
+
+    try:
+        yield LiveSource(
+            connector_type=ConnectorType.OLO,
+            config=config,
+            bad_credentials=lambda: config(credentials={"api_key": "wrong-key"}),
+            broken=lambda: config(connection_params={"base_ulr": emulator.url}),
+            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            add_records=add_records,
+            change_record=change_record,
+            all_keys=lambda: {f"P{i:05d}" for i in range(state["next"])},
+            secret=secret,
+        )
+    finally:
+        registry.register(ConnectorType.OLO, real)
+        emulator.stop()
+
+
 CASES = [
     ConformanceCase("sqlite-test-adapter", sqlite_source),
     ConformanceCase("file-csv-exports", file_source, ConnectorType.FILE),
     ConformanceCase("snowflake-table", snowflake_source, ConnectorType.SNOWFLAKE),
+    ConformanceCase("olo-order-api", olo_source, ConnectorType.OLO),
 ]

@@ -105,11 +105,15 @@ class OloEmulator(LoopbackServer):
     ) -> None:
         super().__init__(seed=seed)
         self.orders = orders
-        self._created = [
-            datetime.fromisoformat(o["createdAt"].replace("Z", "+00:00")) for o in orders
-        ]
+        self._created = [_utc(o["createdAt"]) for o in orders]
         self.api_key = api_key
         self.brand_id = brand_id
+
+    def publish(self, order: dict[str, Any]) -> None:
+        """Add an order, or replace the one with its ``orderId``; creation order is kept."""
+        kept = [o for o in self.orders if o["orderId"] != order["orderId"]]
+        self.orders = sorted([*kept, order], key=lambda o: (o["createdAt"], o["orderId"]))
+        self._created = [_utc(o["createdAt"]) for o in self.orders]
 
     def error_body(self, status: int, message: str) -> Any:
         """Olo's error shape."""

@@ -1,6 +1,7 @@
 """Source adapters. Each module registers its connector type on import."""
 
 from growthnav.connectors.adapters.file import FileConnector
+from growthnav.connectors.adapters.olo import OloConnector
 from growthnav.connectors.adapters.snowflake import SnowflakeConnector
 
-__all__ = ["FileConnector", "SnowflakeConnector"]
+__all__ = ["FileConnector", "OloConnector", "SnowflakeConnector"]
