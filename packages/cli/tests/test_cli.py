@@ -351,22 +351,22 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     import yaml
     from growthnav.sandbox import EXPECTED_FIELD_MAPS
 
-    up = run("sandbox", "up", "--system", "hubspot", "--people", "150", "--once")
+    up = run("sandbox", "up", "--system", "zoho", "--people", "150", "--once")
     path = home / "sandbox" / "connectors.yaml"
     assert "connectors file (5 connectors)" in up.output
     spec = yaml.safe_load(path.read_text())
     assert spec["customer_id"] == "juniper-kitchen"
     kinds = [entry["type"] for entry in spec["connectors"]]
-    assert kinds == ["file", "file", "file", "file", "hubspot"]
-    [hub] = [e for e in spec["connectors"] if e["type"] == "hubspot"]
-    assert set(hub["credentials"]) == {"access_token"}
-    assert hub["connection_params"]["host"].startswith("http://127.0.0.1:")
+    assert kinds == ["file", "file", "file", "file", "zoho"]
+    [zoho] = [e for e in spec["connectors"] if e["type"] == "zoho"]
+    assert set(zoho["credentials"]) == {"client_secret", "refresh_token"}
+    assert zoho["connection_params"]["api_domain"].startswith("http://127.0.0.1:")
     assert [e["field_map"] for e in spec["connectors"][:4]] == list(EXPECTED_FIELD_MAPS.values())
 
-    # The exports are saved; the HubSpot entry waits for its connector (named, not lost).
+    # The exports are saved; the Zoho entry waits for its connector (named, not lost).
     added = run("connectors", "add", "--from-file", str(path), code=2)
     assert added.output.count("saved connector") == 4
-    assert "no connector is registered for type 'hubspot'" in added.output
+    assert "no connector is registered for type 'zoho'" in added.output
     assert "not saved (1 of 5)" in added.output
     listed = json.loads(run("connectors", "list", "--json").stdout)
     assert len(listed) == 4
@@ -374,24 +374,23 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     assert {o["status"] for o in outcomes} == {"synced"}
     assert sum(o["fetched"] for o in outcomes) > 0
     # A second `sandbox up` keeps the exports as they were: nothing new to read.
-    run("sandbox", "up", "--system", "hubspot", "--people", "150", "--once")
+    run("sandbox", "up", "--system", "zoho", "--people", "150", "--once")
     again = json.loads(run("connectors", "sync", listed[0]["connector_id"], "--json").stdout)
     assert again["fetched"] == 0
 
 
-def test_sandbox_snowflake_and_olo_entries_sync_while_the_sandbox_runs(
-    run: Any, home: Path
-) -> None:
+def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -> None:
     import signal
     import subprocess
     import sys
 
-    from growthnav.sandbox import LOYALTY, POS, generate_business, olo_orders
+    from growthnav.sandbox import CRM, LOYALTY, POS, generate_business, olo_orders
 
     env = {**os.environ, "GROWTHNAV_HOME": str(home)}
     command = [str(Path(sys.executable).parent / "growthnav"), "sandbox", "up"]
+    systems = ["--system", "snowflake", "--system", "olo", "--system", "hubspot"]
     up = subprocess.Popen(
-        [*command, "--system", "snowflake", "--system", "olo", "--people", "150"],
+        [*command, *systems, "--people", "150"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -406,7 +405,7 @@ def test_sandbox_snowflake_and_olo_entries_sync_while_the_sandbox_runs(
             raise AssertionError(f"sandbox up exited with {up.wait()}")
         path = home / "sandbox" / "connectors.yaml"
         added = run("connectors", "add", "--from-file", str(path))
-        assert added.output.count("saved connector") == 7
+        assert added.output.count("saved connector") == 8
         outcomes = json.loads(run("run-due", "--json").stdout)
         assert {o["status"] for o in outcomes} == {"synced"}
         business = generate_business(150, 7)
@@ -416,6 +415,8 @@ def test_sandbox_snowflake_and_olo_entries_sync_while_the_sandbox_runs(
         assert snowflake == expected
         [olo] = [v for k, v in fetched.items() if k.startswith("olo")]
         assert olo == len(olo_orders(business, 7))
+        [deals] = [v for k, v in fetched.items() if k.startswith("hubspot")]
+        assert deals == business.tables[CRM].num_rows
     finally:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)

@@ -385,9 +385,99 @@ def olo_source(tmp_path: Path) -> Iterator[LiveSource]:
         emulator.stop()
 
 
+def _hubspot_deal(i: int, modified: datetime, amount: str) -> dict[str, Any]:
+    stamp = modified.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {
+        "id": f"{9000 + i}",
+        "properties": {
+            "hs_object_id": f"{9000 + i}",
+            "dealname": f"Lee catering {i}",
+            "amount": amount,
+            "closedate": stamp,
+            "createdate": stamp,
+            "hs_lastmodifieddate": stamp,
+            "dealstage": "closedwon",
+            "pipeline": "default",
+        },
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "archived": False,
+    }
+
+
+@contextmanager
+def hubspot_source(tmp_path: Path) -> Iterator[LiveSource]:
+    """The HubSpot connector over the sandbox's CRM v3 emulator (deals)."""
+    from growthnav.sandbox import HubSpotEmulator
+
+    secret = "pat-na1-4f0a1c"
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    deals = [_hubspot_deal(i, start + timedelta(minutes=i), f"{i % 50 + 1}.25") for i in range(230)]
+    emulator = HubSpotEmulator(
+        {"deals": deals, "contacts": []}, access_token=secret, burst_limit=10_000
+    ).start()
+    registry = get_registry()
+    real = registry.get(ConnectorType.HUBSPOT)
+    assert real is not None
+    counting: type[BaseConnector] = type(
+        "CountingHubSpotConnector", (real,), {"connections_opened": 0}
+    )
+
+    def authenticate(self: BaseConnector) -> None:
+        type(self).connections_opened += 1  # type: ignore[attr-defined]
+        real.authenticate(self)
+
+    counting.authenticate = authenticate  # type: ignore[method-assign]
+    registry.register(ConnectorType.HUBSPOT, counting)
+    state = {"next": 230}
+
+    def config(**overrides: Any) -> ConnectorConfig:
+        values: dict[str, Any] = {
+            "connector_type": ConnectorType.HUBSPOT,
+            "customer_id": "acme-burgers",
+            "name": "HubSpot deals",
+            "credentials": {"access_token": secret},
+            "connection_params": {"host": emulator.url, "page_size": 40},
+            "batch_size": 64,
+        }
+        values.update(overrides)
+        return ConnectorConfig(**values)
+
+    def add_records(n: int) -> set[str]:
+        first = state["next"]
+        for i in range(first, first + n):
+            deals.append(_hubspot_deal(i, start + timedelta(minutes=i), "9.50"))
+        state["next"] += n
+        return {f"{9000 + i}" for i in range(first, first + n)}
+
+    def change_record() -> str:
+        later = start + timedelta(minutes=state["next"] + 60)
+        changed = _hubspot_deal(3, later, "99.00")
+        changed["properties"]["closedate"] = deals[3]["properties"]["closedate"]
+        deals[3] = changed
+        return "9003"
+
+    try:
+        yield LiveSource(
+            connector_type=ConnectorType.HUBSPOT,
+            config=config,
+            bad_credentials=lambda: config(credentials={"access_token": "pat-wrong"}),
+            broken=lambda: config(credentials={}, connection_params={"hots": emulator.url}),
+            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            add_records=add_records,
+            change_record=change_record,
+            all_keys=lambda: {f"{9000 + i}" for i in range(state["next"])},
+            secret=secret,
+        )
+    finally:
+        registry.register(ConnectorType.HUBSPOT, real)
+        emulator.stop()
+
+
 CASES = [
     ConformanceCase("sqlite-test-adapter", sqlite_source),
     ConformanceCase("file-csv-exports", file_source, ConnectorType.FILE),
     ConformanceCase("snowflake-table", snowflake_source, ConnectorType.SNOWFLAKE),
     ConformanceCase("olo-order-api", olo_source, ConnectorType.OLO),
+    ConformanceCase("hubspot-deals", hubspot_source, ConnectorType.HUBSPOT),
 ]

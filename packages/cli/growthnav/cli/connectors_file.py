@@ -85,15 +85,43 @@ def sandbox_connectors(
     ):
         if system in params:
             connection, credentials = _split_credentials(params[system])
-            entries.append(
-                {
-                    "type": system,
-                    "name": name,
-                    "connection_params": {k: str(v) for k, v in connection.items()},
-                    "credentials": credentials,
-                }
-            )
+            entry: dict[str, Any] = {
+                "type": system,
+                "name": name,
+                "connection_params": {k: str(v) for k, v in connection.items()},
+                "credentials": credentials,
+            }
+            extra = _API_EXTRAS.get(system, {})
+            entry["connection_params"].update(extra.get("connection_params", {}))
+            if "field_map" in extra:
+                entry["field_map"] = extra["field_map"]
+            entries.append(entry)
     return entries
+
+
+#: What the sandbox's API entries add to the emulator's params: the brand's catering deals
+#: carry their contact's id, read as the customer.
+_API_EXTRAS: dict[str, dict[str, Any]] = {
+    "hubspot": {
+        "connection_params": {
+            "object_type": "deals",
+            "source": "crm",
+            "properties": [
+                "dealname",
+                "amount",
+                "closedate",
+                "hs_lastmodifieddate",
+                "associated_contact_id",
+            ],
+        },
+        "field_map": {
+            "id": "transaction_id",
+            "closedate": "timestamp",
+            "amount": "value",
+            "associated_contact_id": "user_id",
+        },
+    },
+}
 
 
 #: The Snowflake tables' record id and, where the column holds ISO text, their cursor.

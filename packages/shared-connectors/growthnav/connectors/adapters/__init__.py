@@ -1,7 +1,8 @@
 """Source adapters. Each module registers its connector type on import."""
 
 from growthnav.connectors.adapters.file import FileConnector
+from growthnav.connectors.adapters.hubspot import HubSpotConnector
 from growthnav.connectors.adapters.olo import OloConnector
 from growthnav.connectors.adapters.snowflake import SnowflakeConnector
 
-__all__ = ["FileConnector", "OloConnector", "SnowflakeConnector"]
+__all__ = ["FileConnector", "HubSpotConnector", "OloConnector", "SnowflakeConnector"]
