@@ -351,22 +351,22 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     import yaml
     from growthnav.sandbox import EXPECTED_FIELD_MAPS
 
-    up = run("sandbox", "up", "--system", "zoho", "--people", "150", "--once")
+    up = run("sandbox", "up", "--system", "salesforce", "--people", "150", "--once")
     path = home / "sandbox" / "connectors.yaml"
     assert "connectors file (5 connectors)" in up.output
     spec = yaml.safe_load(path.read_text())
     assert spec["customer_id"] == "juniper-kitchen"
     kinds = [entry["type"] for entry in spec["connectors"]]
-    assert kinds == ["file", "file", "file", "file", "zoho"]
-    [zoho] = [e for e in spec["connectors"] if e["type"] == "zoho"]
-    assert set(zoho["credentials"]) == {"client_secret", "refresh_token"}
-    assert zoho["connection_params"]["api_domain"].startswith("http://127.0.0.1:")
+    assert kinds == ["file", "file", "file", "file", "salesforce"]
+    [force] = [e for e in spec["connectors"] if e["type"] == "salesforce"]
+    assert set(force["credentials"]) == {"session_id"}
+    assert force["connection_params"]["instance_url"].startswith("https://127.0.0.1:")
     assert [e["field_map"] for e in spec["connectors"][:4]] == list(EXPECTED_FIELD_MAPS.values())
 
-    # The exports are saved; the Zoho entry waits for its connector (named, not lost).
+    # The exports are saved; the Salesforce entry waits for its connector (named, not lost).
     added = run("connectors", "add", "--from-file", str(path), code=2)
     assert added.output.count("saved connector") == 4
-    assert "no connector is registered for type 'zoho'" in added.output
+    assert "no connector is registered for type 'salesforce'" in added.output
     assert "not saved (1 of 5)" in added.output
     listed = json.loads(run("connectors", "list", "--json").stdout)
     assert len(listed) == 4
@@ -374,7 +374,7 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     assert {o["status"] for o in outcomes} == {"synced"}
     assert sum(o["fetched"] for o in outcomes) > 0
     # A second `sandbox up` keeps the exports as they were: nothing new to read.
-    run("sandbox", "up", "--system", "zoho", "--people", "150", "--once")
+    run("sandbox", "up", "--system", "salesforce", "--people", "150", "--once")
     again = json.loads(run("connectors", "sync", listed[0]["connector_id"], "--json").stdout)
     assert again["fetched"] == 0
 
@@ -388,7 +388,7 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
 
     env = {**os.environ, "GROWTHNAV_HOME": str(home)}
     command = [str(Path(sys.executable).parent / "growthnav"), "sandbox", "up"]
-    systems = ["--system", "snowflake", "--system", "olo", "--system", "hubspot"]
+    systems = [f"--system={s}" for s in ("snowflake", "olo", "hubspot", "zoho")]
     up = subprocess.Popen(
         [*command, *systems, "--people", "150"],
         env=env,
@@ -405,7 +405,7 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
             raise AssertionError(f"sandbox up exited with {up.wait()}")
         path = home / "sandbox" / "connectors.yaml"
         added = run("connectors", "add", "--from-file", str(path))
-        assert added.output.count("saved connector") == 8
+        assert added.output.count("saved connector") == 9
         outcomes = json.loads(run("run-due", "--json").stdout)
         assert {o["status"] for o in outcomes} == {"synced"}
         business = generate_business(150, 7)
@@ -415,8 +415,9 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
         assert snowflake == expected
         [olo] = [v for k, v in fetched.items() if k.startswith("olo")]
         assert olo == len(olo_orders(business, 7))
-        [deals] = [v for k, v in fetched.items() if k.startswith("hubspot")]
-        assert deals == business.tables[CRM].num_rows
+        for system in ("hubspot", "zoho"):
+            [deals] = [v for k, v in fetched.items() if k.startswith(system)]
+            assert deals == business.tables[CRM].num_rows
     finally:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)

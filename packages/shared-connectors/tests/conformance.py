@@ -474,10 +474,110 @@ def hubspot_source(tmp_path: Path) -> Iterator[LiveSource]:
         emulator.stop()
 
 
+def _zoho_deal(i: int, modified: datetime, amount: float) -> dict[str, Any]:
+    stamp = modified.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return {
+        "id": f"4{i:017d}",
+        "Deal_Name": f"Lee catering {i}",
+        "Amount": amount,
+        "Stage": "Closed Won",
+        "Closing_Date": modified.date().isoformat(),
+        "Created_Time": stamp,
+        "Modified_Time": stamp,
+        "Contact_Name": {"id": f"5{i % 40:017d}", "name": "Ana Lee"},
+        "Owner": {"id": "3" + "0" * 17, "name": "Casey Tran"},
+    }
+
+
+@contextmanager
+def zoho_source(tmp_path: Path) -> Iterator[LiveSource]:
+    """The Zoho connector over the sandbox's Zoho data centre (accounts and API servers)."""
+    from growthnav.sandbox import ZohoDataCentre
+
+    secret = "1000.zoho-refresh-8d2c61"
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    deals = [_zoho_deal(i, start + timedelta(minutes=i), i % 50 + 1.25) for i in range(230)]
+    centre = ZohoDataCentre(
+        {"Deals": deals, "Contacts": []}, client_secret="zoho-client-secret", refresh_token=secret
+    ).start()
+    registry = get_registry()
+    real = registry.get(ConnectorType.ZOHO)
+    assert real is not None
+    counting: type[BaseConnector] = type(
+        "CountingZohoConnector", (real,), {"connections_opened": 0}
+    )
+
+    def authenticate(self: BaseConnector) -> None:
+        type(self).connections_opened += 1  # type: ignore[attr-defined]
+        real.authenticate(self)
+
+    counting.authenticate = authenticate  # type: ignore[method-assign]
+    registry.register(ConnectorType.ZOHO, counting)
+    state = {"next": 230}
+
+    def config(**overrides: Any) -> ConnectorConfig:
+        values: dict[str, Any] = {
+            "connector_type": ConnectorType.ZOHO,
+            "customer_id": "acme-burgers",
+            "name": "Zoho deals",
+            "credentials": {"client_secret": "zoho-client-secret", "refresh_token": secret},
+            "connection_params": {
+                "client_id": centre.accounts.client_id,
+                "data_centre": "eu",
+                "accounts_url": centre.accounts.url,
+                "per_page": 40,
+            },
+            "batch_size": 64,
+        }
+        values.update(overrides)
+        return ConnectorConfig(**values)
+
+    def resort() -> None:
+        deals.sort(key=lambda d: (d["Modified_Time"], d["id"]))
+
+    def add_records(n: int) -> set[str]:
+        first = state["next"]
+        deals.extend(
+            _zoho_deal(i, start + timedelta(minutes=i), 9.5) for i in range(first, first + n)
+        )
+        resort()
+        state["next"] += n
+        return {f"4{i:017d}" for i in range(first, first + n)}
+
+    def change_record() -> str:
+        later = start + timedelta(minutes=state["next"] + 60)
+        key = f"4{3:017d}"
+        deals[:] = [d for d in deals if d["id"] != key]
+        changed = _zoho_deal(3, later, 99.0)
+        changed["Closing_Date"] = start.date().isoformat()
+        deals.append(changed)
+        resort()
+        return key
+
+    try:
+        yield LiveSource(
+            connector_type=ConnectorType.ZOHO,
+            config=config,
+            bad_credentials=lambda: config(
+                credentials={"client_secret": "zoho-client-secret", "refresh_token": "1000.bad"}
+            ),
+            broken=lambda: config(connection_params={"client_ic": "x"}),
+            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            add_records=add_records,
+            change_record=change_record,
+            all_keys=lambda: {f"4{i:017d}" for i in range(state["next"])},
+            secret=secret,
+        )
+    finally:
+        registry.register(ConnectorType.ZOHO, real)
+        centre.stop()
+
+
 CASES = [
     ConformanceCase("sqlite-test-adapter", sqlite_source),
     ConformanceCase("file-csv-exports", file_source, ConnectorType.FILE),
     ConformanceCase("snowflake-table", snowflake_source, ConnectorType.SNOWFLAKE),
     ConformanceCase("olo-order-api", olo_source, ConnectorType.OLO),
     ConformanceCase("hubspot-deals", hubspot_source, ConnectorType.HUBSPOT),
+    ConformanceCase("zoho-deals", zoho_source, ConnectorType.ZOHO),
 ]

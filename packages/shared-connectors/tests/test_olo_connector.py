@@ -14,7 +14,7 @@ from growthnav.connectors import (
     get_registry,
     run_sync,
 )
-from growthnav.connectors.adapters.olo import flatten
+from growthnav.connectors.adapters.olo import flatten_order
 from growthnav.sandbox import OloEmulator, generate_business, olo_orders
 from growthnav.sandbox.loopback import Fault
 from growthnav.warehouse import DuckDBWarehouse
@@ -45,7 +45,7 @@ def config(olo: OloEmulator, **params: object) -> ConnectorConfig:
 
 
 def test_flatten_spreads_the_customer_and_counts_items() -> None:
-    record = flatten(
+    record = flatten_order(
         {
             "orderId": "1",
             "customer": {"email": "a@x.com", "firstName": "Ana"},

@@ -102,6 +102,7 @@ def sandbox_connectors(
 #: What the sandbox's API entries add to the emulator's params: the brand's catering deals
 #: carry their contact's id, read as the customer.
 _API_EXTRAS: dict[str, dict[str, Any]] = {
+    "zoho": {"connection_params": {"module": "Deals", "source": "crm"}},
     "hubspot": {
         "connection_params": {
             "object_type": "deals",

@@ -4,5 +4,12 @@ from growthnav.connectors.adapters.file import FileConnector
 from growthnav.connectors.adapters.hubspot import HubSpotConnector
 from growthnav.connectors.adapters.olo import OloConnector
 from growthnav.connectors.adapters.snowflake import SnowflakeConnector
+from growthnav.connectors.adapters.zoho import ZohoConnector
 
-__all__ = ["FileConnector", "HubSpotConnector", "OloConnector", "SnowflakeConnector"]
+__all__ = [
+    "FileConnector",
+    "HubSpotConnector",
+    "OloConnector",
+    "SnowflakeConnector",
+    "ZohoConnector",
+]

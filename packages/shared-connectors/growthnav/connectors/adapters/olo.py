@@ -10,7 +10,6 @@ and dropped connections are retried with backoff (``Retry-After`` honoured); a r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -18,21 +17,12 @@ from typing import Any, ClassVar
 import httpx
 from growthnav.connectors.base import BaseConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
-from growthnav.connectors.exceptions import (
-    AuthenticationError,
-    FatalAPIError,
-    RateLimitedError,
-    TransientError,
-)
+from growthnav.connectors.exceptions import AuthenticationError, FatalAPIError
+from growthnav.connectors.flatten import field_types, flatten
+from growthnav.connectors.http_retry import retrying, send
 from growthnav.connectors.registry import get_registry
 from growthnav.connectors.spec import ConnectorSpec, SpecModel
 from pydantic import Field, SecretStr
-from tenacity import (
-    retry,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 #: The API's largest page.
 MAX_PAGE = 100
@@ -54,34 +44,13 @@ class OloParams(SpecModel):
     max_attempts: int = Field(default=5, ge=1, description="tries per request before failing")
 
 
-def flatten(order: Mapping[str, Any]) -> dict[str, Any]:
-    """One record per order: nested objects as ``parent.child``, items counted and as JSON."""
-    record: dict[str, Any] = {}
-    for key, value in order.items():
-        if isinstance(value, Mapping):
-            for inner, item in value.items():
-                record[f"{key}.{inner}"] = item
-        elif key == "items" and isinstance(value, list):
-            record["itemCount"] = sum(int(i.get("quantity", 1)) for i in value)
-            record["items"] = json.dumps(value, sort_keys=True)
-        else:
-            record[key] = value
+def flatten_order(order: Mapping[str, Any]) -> dict[str, Any]:
+    """One record per order: the customer as ``customer.*``, items counted and as JSON."""
+    record = flatten(order)
+    items = order.get("items")
+    if isinstance(items, list):
+        record["itemCount"] = sum(int(i.get("quantity", 1)) for i in items)
     return record
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _wait(state: Any) -> float:
-    """Retry-After when the source named it, else exponential backoff (0.5 s .. 8 s)."""
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, TransientError) and error.retry_after is not None:
-        return min(error.retry_after, 60.0)
-    return float(wait_exponential(multiplier=0.5, max=8)(state))
 
 
 class OloConnector(BaseConnector):
@@ -132,27 +101,11 @@ class OloConnector(BaseConnector):
     def _page(self, query: dict[str, Any]) -> dict[str, Any]:
         """One ``GET /v1/orders``, retried on throttling, 5xx and dropped connections."""
 
-        @retry(
-            retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(self.params.max_attempts),
-            wait=_wait,
-            reraise=True,
-        )
+        @retrying(self.params.max_attempts)
         def attempt() -> dict[str, Any]:
-            try:
-                response = self._client_for().get("/v1/orders", params=query)
-            except httpx.TransportError as exc:
-                raise TransientError(f"Olo request failed: {type(exc).__name__}") from None
+            response = send(self._client_for(), "Olo", "GET", "/v1/orders", params=query)
             if response.status_code == 401:
                 raise AuthenticationError("Olo refused the API key: check credentials.api_key")
-            if response.status_code == 429:
-                raise RateLimitedError(
-                    "Olo is throttling requests", retry_after=_retry_after(response)
-                )
-            if response.status_code >= 500:
-                raise TransientError(
-                    f"Olo answered {response.status_code}", retry_after=_retry_after(response)
-                )
             if response.status_code != 200:
                 raise FatalAPIError(
                     f"Olo answered {response.status_code} for brand "
@@ -185,7 +138,7 @@ class OloConnector(BaseConnector):
             body = self._page({**query, "offset": offset})
             orders = body.get("orders", [])
             for order in orders:
-                yield flatten(order)
+                yield flatten_order(order)
                 sent += 1
                 if limit is not None and sent >= limit:
                     return
@@ -195,11 +148,7 @@ class OloConnector(BaseConnector):
 
     def get_schema(self) -> dict[str, str]:
         """The flattened order's fields and their JSON types (from the first page of orders)."""
-        types: dict[str, str] = {}
-        for record in self.fetch_records(limit=self.params.page_size):
-            for name, value in record.items():
-                if value is not None or name not in types:
-                    types[name] = "null" if value is None else type(value).__name__
+        types = field_types(self.fetch_records(limit=self.params.page_size))
         return types or dict.fromkeys(self.default_field_map, "null")
 
     def close(self) -> None:
