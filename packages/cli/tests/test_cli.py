@@ -351,22 +351,21 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     import yaml
     from growthnav.sandbox import EXPECTED_FIELD_MAPS
 
-    up = run("sandbox", "up", "--system", "salesforce", "--people", "150", "--once")
+    up = run("sandbox", "up", "--system", "anthropic", "--people", "150", "--once")
     path = home / "sandbox" / "connectors.yaml"
-    assert "connectors file (5 connectors)" in up.output
+    assert "connectors file (4 connectors)" in up.output
     spec = yaml.safe_load(path.read_text())
     assert spec["customer_id"] == "juniper-kitchen"
-    kinds = [entry["type"] for entry in spec["connectors"]]
-    assert kinds == ["file", "file", "file", "file", "salesforce"]
-    [force] = [e for e in spec["connectors"] if e["type"] == "salesforce"]
-    assert set(force["credentials"]) == {"session_id"}
-    assert force["connection_params"]["instance_url"].startswith("https://127.0.0.1:")
-    assert [e["field_map"] for e in spec["connectors"][:4]] == list(EXPECTED_FIELD_MAPS.values())
+    assert [e["type"] for e in spec["connectors"]] == ["file"] * 4
+    assert [e["field_map"] for e in spec["connectors"]] == list(EXPECTED_FIELD_MAPS.values())
 
-    # The exports are saved; the Salesforce entry waits for its connector (named, not lost).
+    # A broken entry is refused by name; the others are saved.
+    spec["connectors"].append({"type": "snowflake", "name": "Lake", "connection_params": {}})
+    path.write_text(yaml.safe_dump(spec))
     added = run("connectors", "add", "--from-file", str(path), code=2)
     assert added.output.count("saved connector") == 4
-    assert "no connector is registered for type 'salesforce'" in added.output
+    assert "'Lake' (snowflake)" in added.output
+    assert "connection_params.table is required" in added.output
     assert "not saved (1 of 5)" in added.output
     listed = json.loads(run("connectors", "list", "--json").stdout)
     assert len(listed) == 4
@@ -374,7 +373,7 @@ def test_sandbox_connectors_file_loads_and_its_exports_sync(run: Any, home: Path
     assert {o["status"] for o in outcomes} == {"synced"}
     assert sum(o["fetched"] for o in outcomes) > 0
     # A second `sandbox up` keeps the exports as they were: nothing new to read.
-    run("sandbox", "up", "--system", "salesforce", "--people", "150", "--once")
+    run("sandbox", "up", "--system", "anthropic", "--people", "150", "--once")
     again = json.loads(run("connectors", "sync", listed[0]["connector_id"], "--json").stdout)
     assert again["fetched"] == 0
 
@@ -384,11 +383,18 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
     import subprocess
     import sys
 
-    from growthnav.sandbox import CRM, LOYALTY, POS, generate_business, olo_orders
+    from growthnav.sandbox import (
+        CRM,
+        LOYALTY,
+        POS,
+        generate_business,
+        olo_orders,
+        salesforce_records,
+    )
 
     env = {**os.environ, "GROWTHNAV_HOME": str(home)}
     command = [str(Path(sys.executable).parent / "growthnav"), "sandbox", "up"]
-    systems = [f"--system={s}" for s in ("snowflake", "olo", "hubspot", "zoho")]
+    systems = [f"--system={s}" for s in ("snowflake", "olo", "hubspot", "zoho", "salesforce")]
     up = subprocess.Popen(
         [*command, *systems, "--people", "150"],
         env=env,
@@ -405,7 +411,7 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
             raise AssertionError(f"sandbox up exited with {up.wait()}")
         path = home / "sandbox" / "connectors.yaml"
         added = run("connectors", "add", "--from-file", str(path))
-        assert added.output.count("saved connector") == 9
+        assert added.output.count("saved connector") == 11
         outcomes = json.loads(run("run-due", "--json").stdout)
         assert {o["status"] for o in outcomes} == {"synced"}
         business = generate_business(150, 7)
@@ -418,6 +424,10 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
         for system in ("hubspot", "zoho"):
             [deals] = [v for k, v in fetched.items() if k.startswith(system)]
             assert deals == business.tables[CRM].num_rows
+        force = salesforce_records(business)
+        live = {kind: sum(not r["IsDeleted"] for r in force[kind]) for kind in force}
+        salesforce = sorted(v for k, v in fetched.items() if k.startswith("salesforce"))
+        assert salesforce == sorted((live["Opportunity"], live["Lead"]))
     finally:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)

@@ -573,6 +573,95 @@ def zoho_source(tmp_path: Path) -> Iterator[LiveSource]:
         centre.stop()
 
 
+def _opportunity(i: int, modified: datetime, amount: float) -> dict[str, Any]:
+    stamp = modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    return {
+        "Id": f"006{i:012d}AAA",
+        "Name": f"Lee catering {i}",
+        "Amount": amount,
+        "StageName": "Closed Won",
+        "CloseDate": modified.date().isoformat(),
+        "ContactId": f"003{i % 40:012d}AAA",
+        "LeadSource": "Catering Inquiry",
+        "CreatedDate": stamp,
+        "LastModifiedDate": stamp,
+        "SystemModstamp": stamp,
+        "IsDeleted": False,
+    }
+
+
+@contextmanager
+def salesforce_source(tmp_path: Path) -> Iterator[LiveSource]:
+    """The Salesforce connector over the sandbox's REST emulator (TLS), Opportunities."""
+    from growthnav.sandbox import SalesforceEmulator
+
+    secret = "00Dconformance!session-5e1f"
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    opportunities = [
+        _opportunity(i, start + timedelta(minutes=i), i % 50 + 1.25) for i in range(230)
+    ]
+    emulator = SalesforceEmulator(
+        {"Lead": [], "Contact": [], "Opportunity": opportunities}, session_id=secret, page_size=50
+    ).start()
+    registry = get_registry()
+    real = registry.get(ConnectorType.SALESFORCE)
+    assert real is not None
+    counting: type[BaseConnector] = type(
+        "CountingSalesforceConnector", (real,), {"connections_opened": 0}
+    )
+
+    def authenticate(self: BaseConnector) -> None:
+        type(self).connections_opened += 1  # type: ignore[attr-defined]
+        real.authenticate(self)
+
+    counting.authenticate = authenticate  # type: ignore[method-assign]
+    registry.register(ConnectorType.SALESFORCE, counting)
+    state = {"next": 230}
+
+    def config(**overrides: Any) -> ConnectorConfig:
+        values: dict[str, Any] = {
+            "connector_type": ConnectorType.SALESFORCE,
+            "customer_id": "acme-burgers",
+            "name": "Salesforce opportunities",
+            "credentials": {"session_id": secret},
+            "connection_params": {"instance_url": emulator.url, "ca_file": str(emulator.ca_path)},
+            "batch_size": 64,
+        }
+        values.update(overrides)
+        return ConnectorConfig(**values)
+
+    def add_records(n: int) -> set[str]:
+        first = state["next"]
+        opportunities.extend(
+            _opportunity(i, start + timedelta(minutes=i), 9.5) for i in range(first, first + n)
+        )
+        state["next"] += n
+        return {f"006{i:012d}AAA" for i in range(first, first + n)}
+
+    def change_record() -> str:
+        later = start + timedelta(minutes=state["next"] + 60)
+        changed = _opportunity(3, later, 99.0)
+        changed["CloseDate"] = start.date().isoformat()
+        opportunities[3] = changed
+        return str(changed["Id"])
+
+    try:
+        yield LiveSource(
+            connector_type=ConnectorType.SALESFORCE,
+            config=config,
+            bad_credentials=lambda: config(credentials={"session_id": "00Dwrong!session"}),
+            broken=lambda: config(credentials={}, connection_params={"instance_ulr": "x"}),
+            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            add_records=add_records,
+            change_record=change_record,
+            all_keys=lambda: {f"006{i:012d}AAA" for i in range(state["next"])},
+            secret=secret,
+        )
+    finally:
+        registry.register(ConnectorType.SALESFORCE, real)
+        emulator.stop()
+
+
 CASES = [
     ConformanceCase("sqlite-test-adapter", sqlite_source),
     ConformanceCase("file-csv-exports", file_source, ConnectorType.FILE),
@@ -580,4 +669,5 @@ CASES = [
     ConformanceCase("olo-order-api", olo_source, ConnectorType.OLO),
     ConformanceCase("hubspot-deals", hubspot_source, ConnectorType.HUBSPOT),
     ConformanceCase("zoho-deals", zoho_source, ConnectorType.ZOHO),
+    ConformanceCase("salesforce-opportunities", salesforce_source, ConnectorType.SALESFORCE),
 ]

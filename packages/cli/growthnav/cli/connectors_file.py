@@ -83,45 +83,67 @@ def sandbox_connectors(
         ("zoho", "Zoho CRM"),
         ("salesforce", "Salesforce CRM"),
     ):
-        if system in params:
-            connection, credentials = _split_credentials(params[system])
+        if system not in params:
+            continue
+        connection, credentials = _split_credentials(params[system])
+        for suffix, extra in _API_EXTRAS.get(system, [("", {})]):
             entry: dict[str, Any] = {
                 "type": system,
-                "name": name,
-                "connection_params": {k: str(v) for k, v in connection.items()},
+                "name": name + suffix,
+                "connection_params": {
+                    **{k: str(v) for k, v in connection.items()},
+                    **extra.get("connection_params", {}),
+                },
                 "credentials": credentials,
             }
-            extra = _API_EXTRAS.get(system, {})
-            entry["connection_params"].update(extra.get("connection_params", {}))
             if "field_map" in extra:
                 entry["field_map"] = extra["field_map"]
             entries.append(entry)
     return entries
 
 
-#: What the sandbox's API entries add to the emulator's params: the brand's catering deals
-#: carry their contact's id, read as the customer.
-_API_EXTRAS: dict[str, dict[str, Any]] = {
-    "zoho": {"connection_params": {"module": "Deals", "source": "crm"}},
-    "hubspot": {
-        "connection_params": {
-            "object_type": "deals",
-            "source": "crm",
-            "properties": [
-                "dealname",
-                "amount",
-                "closedate",
-                "hs_lastmodifieddate",
-                "associated_contact_id",
-            ],
-        },
-        "field_map": {
-            "id": "transaction_id",
-            "closedate": "timestamp",
-            "amount": "value",
-            "associated_contact_id": "user_id",
-        },
-    },
+#: What the sandbox's API entries add to the emulator's params (name suffix, additions): the
+#: brand's catering deals carry their contact's id, read as the customer; Salesforce gives
+#: its opportunities and its leads.
+_API_EXTRAS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "zoho": [("", {"connection_params": {"module": "Deals", "source": "crm"}})],
+    "hubspot": [
+        (
+            "",
+            {
+                "connection_params": {
+                    "object_type": "deals",
+                    "source": "crm",
+                    "properties": [
+                        "dealname",
+                        "amount",
+                        "closedate",
+                        "hs_lastmodifieddate",
+                        "associated_contact_id",
+                    ],
+                },
+                "field_map": {
+                    "id": "transaction_id",
+                    "closedate": "timestamp",
+                    "amount": "value",
+                    "associated_contact_id": "user_id",
+                },
+            },
+        )
+    ],
+    "salesforce": [
+        (" opportunities", {"connection_params": {"object_name": "Opportunity", "source": "crm"}}),
+        (
+            " leads",
+            {
+                "connection_params": {
+                    "object_name": "Lead",
+                    "source": "crm",
+                    "conversion_type": "lead",
+                }
+            },
+        ),
+    ],
 }
 
 

@@ -3,6 +3,7 @@
 from growthnav.connectors.adapters.file import FileConnector
 from growthnav.connectors.adapters.hubspot import HubSpotConnector
 from growthnav.connectors.adapters.olo import OloConnector
+from growthnav.connectors.adapters.salesforce import SalesforceConnector
 from growthnav.connectors.adapters.snowflake import SnowflakeConnector
 from growthnav.connectors.adapters.zoho import ZohoConnector
 
@@ -10,6 +11,7 @@ __all__ = [
     "FileConnector",
     "HubSpotConnector",
     "OloConnector",
+    "SalesforceConnector",
     "SnowflakeConnector",
     "ZohoConnector",
 ]
