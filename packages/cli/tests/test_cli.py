@@ -428,6 +428,18 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
         live = {kind: sum(not r["IsDeleted"] for r in force[kind]) for kind in force}
         salesforce = sorted(v for k, v in fetched.items() if k.startswith("salesforce"))
         assert salesforce == sorted((live["Opportunity"], live["Lead"]))
+        # The demo loads the same file: nothing new to load, every person resolved.
+        demo = json.loads(
+            run(
+                "demo", "--connectors", str(path), "--people", "150", "--no-report", "--json"
+            ).stdout
+        )
+        assert len(demo["connectors"]) == 11
+        assert all(c["success"] for c in demo["connectors"])
+        assert sum(c["loaded"] for c in demo["connectors"]) == 0
+        assert demo["identity"]["people"] > 0
+        assert demo["identity_precision"] > 0.9
+        assert demo["identity_recall"] > 0.9
     finally:
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
-from growthnav.cli.connectors_file import read_connector_specs
+from growthnav.cli.connectors_file import config_from_spec, read_connector_specs
 from growthnav.cli.due import run_due
 from growthnav.cli.home import Home
 from growthnav.connectors import (
@@ -26,7 +26,6 @@ from growthnav.connectors import (
     ConnectorType,
     SyncMode,
     SyncResult,
-    SyncSchedule,
     get_registry,
     run_remap,
     run_sync,
@@ -222,59 +221,25 @@ def add(
             "credentials": _pairs(secret or [], "--secret"),
             "field_map": _pairs(map_ or [], "--map"),
         }
-        configs = [_config_from_spec(spec, scalars, pairs) for spec in specs]
         refused = []
-        for config in configs:
+        for spec in specs:
             try:
+                config = config_from_spec(spec, scalars, pairs)
                 get_registry().create(config).close()  # refused before anything is saved
             except (ConfigurationError, FieldMapError, ValueError) as exc:
-                if len(configs) == 1:
+                if len(specs) == 1:
                     raise
-                refused.append(f"{config.name!r} ({config.connector_type.value}): {exc}")
+                refused.append(f"{spec.get('name')!r} ({spec.get('type')}): {exc}")
                 continue
             console.print(f"saved connector [bold]{_home().storage.save(config)}[/bold]")
         if refused:
             errors.print(
-                f"[red]not saved ({len(refused)} of {len(configs)}):[/red]\n  "
+                f"[red]not saved ({len(refused)} of {len(specs)}):[/red]\n  "
                 + "\n  ".join(refused),
                 highlight=False,
                 soft_wrap=True,
             )
             raise typer.Exit(USAGE)
-
-
-def _config_from_spec(
-    spec: dict[str, Any], scalars: dict[str, str | None], pairs: dict[str, dict[str, str]]
-) -> ConnectorConfig:
-    """A connector config from a file entry; command-line options win over the file."""
-    merged = {**spec, **{k: v for k, v in scalars.items() if v}}
-    params = {**spec.get("connection_params", {}), **pairs["connection_params"]}
-    credentials = {**spec.get("credentials", {}), **pairs["credentials"]}
-    field_map = {**spec.get("field_map", {}), **pairs["field_map"]}
-    missing = [k for k in ("customer_id", "type", "name") if not merged.get(k)]
-    if missing:
-        flags = ", ".join("--" + k.replace("customer_id", "customer") for k in missing)
-        raise UsageError(f"missing {flags}: a connector needs a customer, a type and a name")
-    try:
-        kind = ConnectorType(str(merged["type"]).lower())
-    except ValueError:
-        choices = ", ".join(t.value for t in ConnectorType)
-        raise UsageError(f"--type {merged['type']!r} is not a connector type ({choices})") from None
-    schedule = str(merged.get("schedule", "daily")).lower()
-    try:
-        sched = SyncSchedule(schedule)
-    except ValueError:
-        raise UsageError(f"--schedule {schedule!r} is not hourly, daily or weekly") from None
-    return ConnectorConfig(
-        connector_type=kind,
-        customer_id=str(merged["customer_id"]),
-        name=str(merged["name"]),
-        connection_params=params,
-        credentials=credentials,
-        field_overrides=field_map,
-        sync_schedule=sched,
-        timezone=str(merged.get("timezone", "UTC")),
-    )
 
 
 @connectors_app.command("list")
@@ -717,6 +682,13 @@ def demo(
     people: Annotated[int, typer.Option(help="How many customers the brand has.")] = 5000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
     report: Annotated[bool, typer.Option(help="Write the HTML report.")] = True,
+    connectors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sync these connectors instead of the exports (the file `sandbox up` writes; "
+            "give it the same --people and --seed)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate a brand's exports and run the whole job on them, offline."""
@@ -736,7 +708,14 @@ def demo(
                     tasks[stage] = bar.add_task(message, total=total, rate="")
                 bar.update(tasks[stage], description=message, completed=done, total=total)
 
-            summary = run_demo(home, people=people, seed=seed, progress=progress, report=report)
+            summary = run_demo(
+                home,
+                people=people,
+                seed=seed,
+                progress=progress,
+                report=report,
+                connectors=connectors,
+            )
         seconds = time.perf_counter() - started
     if as_json:
         _print_json({**summary.as_dict(), "seconds": round(seconds, 2)})

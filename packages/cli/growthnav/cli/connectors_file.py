@@ -13,6 +13,9 @@
         credentials: {api_key: ...}      # moved to the secret store when saved
 
 A file holding one connector's keys at the top level (no ``connectors`` list) is one entry.
+An entry's ``system`` (written by the sandbox) names the generated system whose ground truth
+covers its records; ``growthnav demo --connectors`` measures identity resolution with it, and
+saving a connector ignores it.
 ``growthnav sandbox up`` writes one for the sandbox brand; ``growthnav connectors add
 --from-file`` saves every entry.
 """
@@ -24,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from growthnav.sandbox import EXPECTED_FIELD_MAPS, LOYALTY, POS, DemoBusiness
+from growthnav.connectors import ConnectorConfig, ConnectorType, SyncSchedule
+from growthnav.sandbox import CRM, EXPECTED_FIELD_MAPS, LOYALTY, ONLINE, POS, DemoBusiness
 from growthnav.sandbox.snowflake import TABLES, upper_snake
 
 #: Keys of a sandbox system's params that are credentials (saved to the secret store).
@@ -49,6 +53,48 @@ def read_connector_specs(path: Path) -> list[dict[str, Any]]:
     return [{**shared, **entry} for entry in entries]
 
 
+def config_from_spec(
+    spec: Mapping[str, Any],
+    scalars: Mapping[str, str | None] | None = None,
+    pairs: Mapping[str, Mapping[str, str]] | None = None,
+) -> ConnectorConfig:
+    """A connector config from a file entry; command-line values win over the file's.
+
+    ``scalars`` are ``--customer``, ``--type``…; ``pairs`` the ``--param KEY=VALUE`` groups.
+    Raises ``ValueError`` naming what is missing or wrong.
+    """
+    scalars = scalars or {}
+    pairs = pairs or {}
+    merged = {**spec, **{k: v for k, v in scalars.items() if v}}
+    params = {**spec.get("connection_params", {}), **pairs.get("connection_params", {})}
+    credentials = {**spec.get("credentials", {}), **pairs.get("credentials", {})}
+    field_map = {**spec.get("field_map", {}), **pairs.get("field_map", {})}
+    missing = [k for k in ("customer_id", "type", "name") if not merged.get(k)]
+    if missing:
+        flags = ", ".join("--" + k.replace("customer_id", "customer") for k in missing)
+        raise ValueError(f"missing {flags}: a connector needs a customer, a type and a name")
+    try:
+        kind = ConnectorType(str(merged["type"]).lower())
+    except ValueError:
+        choices = ", ".join(t.value for t in ConnectorType)
+        raise ValueError(f"--type {merged['type']!r} is not a connector type ({choices})") from None
+    schedule = str(merged.get("schedule", "daily")).lower()
+    try:
+        sched = SyncSchedule(schedule)
+    except ValueError:
+        raise ValueError(f"--schedule {schedule!r} is not hourly, daily or weekly") from None
+    return ConnectorConfig(
+        connector_type=kind,
+        customer_id=str(merged["customer_id"]),
+        name=str(merged["name"]),
+        connection_params=params,
+        credentials=credentials,
+        field_overrides=field_map,
+        sync_schedule=sched,
+        timezone=str(merged.get("timezone", "UTC")),
+    )
+
+
 def _split_credentials(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     connection = {k: v for k, v in params.items() if k not in _CREDENTIAL_KEYS}
     credentials = {k: v for k, v in params.items() if k in _CREDENTIAL_KEYS}
@@ -68,6 +114,7 @@ def sandbox_connectors(
     """
     entries: list[dict[str, Any]] = [
         {
+            "system": system,
             "type": "file",
             "name": names[system][0],
             "connection_params": {"path": str(path), "source": names[system][1]},
@@ -88,6 +135,7 @@ def sandbox_connectors(
         connection, credentials = _split_credentials(params[system])
         for suffix, extra in _API_EXTRAS.get(system, [("", {})]):
             entry: dict[str, Any] = {
+                **({"system": _TRUTH_SYSTEM[system]} if system in _TRUTH_SYSTEM else {}),
                 "type": system,
                 "name": name + suffix,
                 "connection_params": {
@@ -101,6 +149,10 @@ def sandbox_connectors(
             entries.append(entry)
     return entries
 
+
+#: The generator system whose truth keys an API's customer ids match (so the demo can measure
+#: identity on its records); Zoho and Salesforce give the contacts ids of their own.
+_TRUTH_SYSTEM = {"olo": ONLINE, "hubspot": CRM}
 
 #: What the sandbox's API entries add to the emulator's params (name suffix, additions): the
 #: brand's catering deals carry their contact's id, read as the customer; Salesforce gives
@@ -174,6 +226,7 @@ def _snowflake_entries(
             connection["cursor_field"] = cursor
         entries.append(
             {
+                "system": system,
                 "type": "snowflake",
                 "name": f"{names[system][0]} (Snowflake {schema}.{table})",
                 "connection_params": connection,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from growthnav.cli.connectors_file import config_from_spec, read_connector_specs
 from growthnav.cli.home import Home
 from growthnav.connectors import ConnectorConfig, ConnectorType, SyncResult, get_registry, run_sync
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
@@ -173,6 +174,15 @@ def _connector(
     return home.storage.save(config), True, confidences
 
 
+def _saved(home: Home, config: ConnectorConfig) -> str:
+    """The id of the saved connector with ``config``'s customer and name (saved when new)."""
+    get_registry().create(config).close()  # refused before anything is saved
+    for saved in home.storage.list(config.customer_id):
+        if saved.name == config.name and saved.connector_id:
+            return saved.connector_id
+    return home.storage.save(config)
+
+
 def run_demo(
     home: Home,
     *,
@@ -180,12 +190,17 @@ def run_demo(
     seed: int = 7,
     progress: Progress = _quiet,
     report: bool = True,
+    connectors: Path | None = None,
 ) -> DemoSummary:
-    """Run the whole job on a generated brand into ``home``; returns the summary."""
+    """Run the whole job on a generated brand into ``home``; returns the summary.
+
+    By default the brand's exports are written and read by file connectors that discovery
+    maps. With ``connectors`` (a connectors file, e.g. the one ``growthnav sandbox up``
+    writes for the same ``people`` and ``seed``) its connectors are loaded and synced instead.
+    """
     progress("generate", f"generating a brand with {people:,} customers", 0, 1)
     business = generate_business(people, seed)
     progress("generate", f"{business.source_records:,} records in 4 systems", 1, 1)
-    paths = exports_once(business, home.path / "demo" / f"exports-{people}-{seed}")
     summary = DemoSummary(
         home=home.path,
         customer_id=business.customer_id,
@@ -194,18 +209,29 @@ def run_demo(
     )
     warehouse = home.duckdb_warehouse()
     system_of: dict[str, str] = {}
-    for step, (system, path) in enumerate(paths.items()):
-        connector_id, discovered, confidences = _connector(home, business, system, path)
+    if connectors is None:
+        paths = exports_once(business, home.path / "demo" / f"exports-{people}-{seed}")
+        planned = [
+            (system, *_connector(home, business, system, path)) for system, path in paths.items()
+        ]
+    else:
+        planned = [
+            (str(spec.get("system", "")), _saved(home, config_from_spec(spec)), False, {})
+            for spec in read_connector_specs(connectors)
+        ]
+    for step, (system, connector_id, discovered, confidences) in enumerate(planned):
         system_of[connector_id] = system
         config = home.storage.get(connector_id)
         assert config is not None
-        progress("sync", f"syncing {config.name}", step, len(paths))
+        progress("sync", f"syncing {config.name}", step, len(planned))
         connector = get_registry().create(config)
         try:
             result = run_sync(connector, home.storage, warehouse)
         finally:
             connector.close()
-        expected = EXPECTED_FIELD_MAPS[system]
+        expected = (
+            EXPECTED_FIELD_MAPS.get(system, {}) if config.connector_type.value == "file" else {}
+        )
         summary.connectors.append(
             ConnectorOutcome(
                 system=system,
@@ -221,7 +247,7 @@ def run_demo(
                 sync=result,
             )
         )
-        progress("sync", f"{config.name}: {result.records_fetched:,} read", step + 1, len(paths))
+        progress("sync", f"{config.name}: {result.records_fetched:,} read", step + 1, len(planned))
     progress("identity", "resolving identities", 0, 1)
     summary.identity = resolve_customer(warehouse, business.customer_id)
     progress("identity", f"{summary.identity.people:,} people", 1, 1)

@@ -17,16 +17,18 @@ def print_summary(console: Console, summary: DemoSummary, seconds: float) -> Non
     """Print what was loaded, rejected and resolved, and where the report is."""
     console.print(
         f"\n[bold]{summary.customer_id}[/bold]: {summary.people_generated:,} customers, "
-        f"{summary.source_records:,} records in {len(summary.connectors)} exports "
+        f"{summary.source_records:,} records, {len(summary.connectors)} connectors "
         f"(home: {summary.home})"
     )
     if summary.nothing_new:
-        console.print("[green]Nothing new[/green]: every export was read before; no rows fetched.")
+        console.print("[green]Nothing new[/green]: every source was read before; no rows fetched.")
     syncs = Table("connector", "mapping (vs truth)", "read", "loaded", "unchanged", "rejected")
     for c in summary.connectors:
         syncs.add_row(
             c.name + (" (new, mapped by discovery)" if c.discovered else ""),
-            f"{c.mapping_agrees}/{c.mapping_expected} columns",
+            f"{c.mapping_agrees}/{c.mapping_expected} columns"
+            if c.mapping_expected
+            else "as given",
             f"{c.sync.records_fetched:,}",
             f"{c.sync.records_loaded:,}",
             f"{c.sync.records_unchanged:,}",
