@@ -7,7 +7,7 @@ A new adapter joins the suite by adding a case here (a fixture over its sandbox 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +47,30 @@ class ConformanceCase:
     start: Callable[[Path], Any]
     #: The registered connector type the case exercises (None: a test-only adapter).
     covers: ConnectorType | None = None
+
+
+@contextmanager
+def counting_logins(connector_type: ConnectorType) -> Iterator[Callable[[], int]]:
+    """Register the type's adapter with its logins counted; yields the count's reader.
+
+    The registry gets the real adapter back on exit.
+    """
+    registry = get_registry()
+    real = registry.get(connector_type)
+    assert real is not None
+    logins = {"count": 0}
+
+    def authenticate(self: BaseConnector) -> None:
+        logins["count"] += 1
+        real.authenticate(self)
+
+    registry.register(
+        connector_type, type(f"Counting{real.__name__}", (real,), {"authenticate": authenticate})
+    )
+    try:
+        yield lambda: logins["count"]
+    finally:
+        registry.register(connector_type, real)
 
 
 def _borrowed_type() -> ConnectorType:
@@ -114,19 +138,8 @@ def file_source(tmp_path: Path) -> Iterator[LiveSource]:
     """The file connector over a directory of nightly CSV exports."""
     exports = tmp_path / "exports"
     exports.mkdir()
-    registry = get_registry()
-    real = registry.get(ConnectorType.FILE)
-    assert real is not None
-    counting: type[BaseConnector] = type(
-        "CountingFileConnector", (real,), {"connections_opened": 0}
-    )
-
-    def authenticate(self: BaseConnector) -> None:
-        type(self).connections_opened += 1  # type: ignore[attr-defined]
-        real.authenticate(self)
-
-    counting.authenticate = authenticate  # type: ignore[method-assign]
-    registry.register(ConnectorType.FILE, counting)
+    stack = ExitStack()
+    contacts = stack.enter_context(counting_logins(ConnectorType.FILE))
     state = {"next": 0, "files": 0}
 
     def write_export(start: int, count: int) -> set[str]:
@@ -180,14 +193,14 @@ def file_source(tmp_path: Path) -> Iterator[LiveSource]:
                 connection_params={"path": str(tmp_path / "missing" / "*.csv")}
             ),
             broken=lambda: config(connection_params={"paht": str(exports)}),
-            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            contacts=contacts,
             add_records=lambda n: write_export(state["next"], n),
             change_record=change_record,
             all_keys=lambda: {f"P{i:05d}" for i in range(state["next"])},
             secret=None,
         )
     finally:
-        registry.register(ConnectorType.FILE, real)
+        stack.close()
 
 
 def _purchase_values(start: int, count: int) -> str:
@@ -211,19 +224,8 @@ def snowflake_source(tmp_path: Path) -> Iterator[LiveSource]:
 
     secret = "sf-pass-9f31c"
     emulator = SnowflakeEmulator(generate_business(people=20, seed=3), password=secret).start()
-    registry = get_registry()
-    real = registry.get(ConnectorType.SNOWFLAKE)
-    assert real is not None
-    counting: type[BaseConnector] = type(
-        "CountingSnowflakeConnector", (real,), {"connections_opened": 0}
-    )
-
-    def authenticate(self: BaseConnector) -> None:
-        type(self).connections_opened += 1  # type: ignore[attr-defined]
-        real.authenticate(self)
-
-    counting.authenticate = authenticate  # type: ignore[method-assign]
-    registry.register(ConnectorType.SNOWFLAKE, counting)
+    stack = ExitStack()
+    contacts = stack.enter_context(counting_logins(ConnectorType.SNOWFLAKE))
     admin = snowflake.connector.connect(**emulator.params, schema="POS")
     cursor = admin.cursor()
     cursor.execute(
@@ -284,7 +286,7 @@ def snowflake_source(tmp_path: Path) -> Iterator[LiveSource]:
             config=config,
             bad_credentials=lambda: config(credentials={"password": "wrong-pass"}),
             broken=lambda: config(connection_params={"acount": "sandbox", "user": "x"}),
-            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            contacts=contacts,
             add_records=add_records,
             change_record=change_record,
             all_keys=lambda: {f"P{i:05d}" for i in range(state["next"])},
@@ -292,7 +294,7 @@ def snowflake_source(tmp_path: Path) -> Iterator[LiveSource]:
         )
     finally:
         admin.close()
-        registry.register(ConnectorType.SNOWFLAKE, real)
+        stack.close()
         emulator.stop()
 
 
@@ -330,17 +332,8 @@ def olo_source(tmp_path: Path) -> Iterator[LiveSource]:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     orders = [_olo_order(i, start + timedelta(minutes=i), i % 50 + 1.25) for i in range(230)]
     emulator = OloEmulator(orders, api_key=secret, brand_id="acme").start()
-    registry = get_registry()
-    real = registry.get(ConnectorType.OLO)
-    assert real is not None
-    counting: type[BaseConnector] = type("CountingOloConnector", (real,), {"connections_opened": 0})
-
-    def authenticate(self: BaseConnector) -> None:
-        type(self).connections_opened += 1  # type: ignore[attr-defined]
-        real.authenticate(self)
-
-    counting.authenticate = authenticate  # type: ignore[method-assign]
-    registry.register(ConnectorType.OLO, counting)
+    stack = ExitStack()
+    contacts = stack.enter_context(counting_logins(ConnectorType.OLO))
     state = {"next": 230}
 
     def config(**overrides: Any) -> ConnectorConfig:
@@ -374,14 +367,14 @@ def olo_source(tmp_path: Path) -> Iterator[LiveSource]:
             config=config,
             bad_credentials=lambda: config(credentials={"api_key": "wrong-key"}),
             broken=lambda: config(connection_params={"base_ulr": emulator.url}),
-            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            contacts=contacts,
             add_records=add_records,
             change_record=change_record,
             all_keys=lambda: {f"P{i:05d}" for i in range(state["next"])},
             secret=secret,
         )
     finally:
-        registry.register(ConnectorType.OLO, real)
+        stack.close()
         emulator.stop()
 
 
@@ -416,19 +409,8 @@ def hubspot_source(tmp_path: Path) -> Iterator[LiveSource]:
     emulator = HubSpotEmulator(
         {"deals": deals, "contacts": []}, access_token=secret, burst_limit=10_000
     ).start()
-    registry = get_registry()
-    real = registry.get(ConnectorType.HUBSPOT)
-    assert real is not None
-    counting: type[BaseConnector] = type(
-        "CountingHubSpotConnector", (real,), {"connections_opened": 0}
-    )
-
-    def authenticate(self: BaseConnector) -> None:
-        type(self).connections_opened += 1  # type: ignore[attr-defined]
-        real.authenticate(self)
-
-    counting.authenticate = authenticate  # type: ignore[method-assign]
-    registry.register(ConnectorType.HUBSPOT, counting)
+    stack = ExitStack()
+    contacts = stack.enter_context(counting_logins(ConnectorType.HUBSPOT))
     state = {"next": 230}
 
     def config(**overrides: Any) -> ConnectorConfig:
@@ -463,14 +445,14 @@ def hubspot_source(tmp_path: Path) -> Iterator[LiveSource]:
             config=config,
             bad_credentials=lambda: config(credentials={"access_token": "pat-wrong"}),
             broken=lambda: config(credentials={}, connection_params={"hots": emulator.url}),
-            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            contacts=contacts,
             add_records=add_records,
             change_record=change_record,
             all_keys=lambda: {f"{9000 + i}" for i in range(state["next"])},
             secret=secret,
         )
     finally:
-        registry.register(ConnectorType.HUBSPOT, real)
+        stack.close()
         emulator.stop()
 
 
@@ -500,19 +482,8 @@ def zoho_source(tmp_path: Path) -> Iterator[LiveSource]:
     centre = ZohoDataCentre(
         {"Deals": deals, "Contacts": []}, client_secret="zoho-client-secret", refresh_token=secret
     ).start()
-    registry = get_registry()
-    real = registry.get(ConnectorType.ZOHO)
-    assert real is not None
-    counting: type[BaseConnector] = type(
-        "CountingZohoConnector", (real,), {"connections_opened": 0}
-    )
-
-    def authenticate(self: BaseConnector) -> None:
-        type(self).connections_opened += 1  # type: ignore[attr-defined]
-        real.authenticate(self)
-
-    counting.authenticate = authenticate  # type: ignore[method-assign]
-    registry.register(ConnectorType.ZOHO, counting)
+    stack = ExitStack()
+    contacts = stack.enter_context(counting_logins(ConnectorType.ZOHO))
     state = {"next": 230}
 
     def config(**overrides: Any) -> ConnectorConfig:
@@ -562,14 +533,14 @@ def zoho_source(tmp_path: Path) -> Iterator[LiveSource]:
                 credentials={"client_secret": "zoho-client-secret", "refresh_token": "1000.bad"}
             ),
             broken=lambda: config(connection_params={"client_ic": "x"}),
-            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            contacts=contacts,
             add_records=add_records,
             change_record=change_record,
             all_keys=lambda: {f"4{i:017d}" for i in range(state["next"])},
             secret=secret,
         )
     finally:
-        registry.register(ConnectorType.ZOHO, real)
+        stack.close()
         centre.stop()
 
 
@@ -603,19 +574,8 @@ def salesforce_source(tmp_path: Path) -> Iterator[LiveSource]:
     emulator = SalesforceEmulator(
         {"Lead": [], "Contact": [], "Opportunity": opportunities}, session_id=secret, page_size=50
     ).start()
-    registry = get_registry()
-    real = registry.get(ConnectorType.SALESFORCE)
-    assert real is not None
-    counting: type[BaseConnector] = type(
-        "CountingSalesforceConnector", (real,), {"connections_opened": 0}
-    )
-
-    def authenticate(self: BaseConnector) -> None:
-        type(self).connections_opened += 1  # type: ignore[attr-defined]
-        real.authenticate(self)
-
-    counting.authenticate = authenticate  # type: ignore[method-assign]
-    registry.register(ConnectorType.SALESFORCE, counting)
+    stack = ExitStack()
+    contacts = stack.enter_context(counting_logins(ConnectorType.SALESFORCE))
     state = {"next": 230}
 
     def config(**overrides: Any) -> ConnectorConfig:
@@ -651,14 +611,14 @@ def salesforce_source(tmp_path: Path) -> Iterator[LiveSource]:
             config=config,
             bad_credentials=lambda: config(credentials={"session_id": "00Dwrong!session"}),
             broken=lambda: config(credentials={}, connection_params={"instance_ulr": "x"}),
-            contacts=lambda: counting.connections_opened,  # type: ignore[attr-defined]
+            contacts=contacts,
             add_records=add_records,
             change_record=change_record,
             all_keys=lambda: {f"006{i:012d}AAA" for i in range(state["next"])},
             secret=secret,
         )
     finally:
-        registry.register(ConnectorType.SALESFORCE, real)
+        stack.close()
         emulator.stop()
 
 
