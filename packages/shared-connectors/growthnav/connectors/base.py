@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
@@ -143,7 +144,7 @@ class BaseConnector(ABC):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield raw records whose cursor is ``>= since`` and ``< until``, in cursor order."""
 
     @abstractmethod
@@ -176,16 +177,16 @@ class BaseConnector(ABC):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """``fetch_batches`` unrolled into records (for adapters that read in batches)."""
-        sent = 0
-        for batch in self.fetch_batches(since, until):
-            rows = batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
-            for row in rows:
-                yield dict(row)
-                sent += 1
-                if limit is not None and sent >= limit:
-                    return
+        records = (
+            dict(row)
+            for batch in self.fetch_batches(since, until)
+            for row in (
+                batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
+            )
+        )
+        return islice(records, limit)
 
     def sample(self, rows: int = 10_000) -> pa.Table:
         """The first ``rows`` records as an Arrow table (for discovery; reads nothing else)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -265,7 +265,7 @@ class FileConnector(BaseConnector):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield records one at a time (the batches, unrolled)."""
         return self.records_from_batches(since, until, limit)
 

@@ -11,8 +11,9 @@ skipping the records already handed over. Records are ``id`` plus the requested 
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, ClassVar, Literal
 
 from growthnav.connectors.base import BaseConnector
@@ -194,13 +195,18 @@ class HubSpotConnector(BaseConnector):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield objects modified at or after ``since`` (before ``until``), in that order."""
+        return islice(self._changes(since, until), limit)
+
+    def _changes(
+        self, since: datetime | None, until: datetime | None
+    ) -> Generator[dict[str, Any], None, None]:
         field = str(self.cursor_field)
         query_ms = int(since.astimezone(UTC).timestamp() * 1000) if since else None
         skip: set[str] = set()  # after a restart: ids already handed over at its first moment
         last_ms, at_last = None, set[str]()  # the latest moment handed over, and its ids
-        sent, after = 0, 0
+        after = 0
         while True:
             page = self._search(query_ms, after)
             for item in page.results:
@@ -211,9 +217,6 @@ class HubSpotConnector(BaseConnector):
                 if until is not None and moment is not None and moment >= until:
                     return
                 yield record
-                sent += 1
-                if limit is not None and sent >= limit:
-                    return
                 if moment is not None:
                     stamp = int(moment.timestamp() * 1000)
                     if stamp != last_ms:

@@ -10,8 +10,9 @@ and dropped connections are retried with backoff (``Retry-After`` honoured); a r
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, ClassVar
 
 import httpx
@@ -126,22 +127,24 @@ class OloConnector(BaseConnector):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield flattened orders created in ``[since, until)``, in creation order."""
+        return islice(self._changes(since, until), limit)
+
+    def _changes(
+        self, since: datetime | None, until: datetime | None
+    ) -> Generator[dict[str, Any], None, None]:
         query: dict[str, Any] = {"brand_id": self.params.brand_id, "limit": self.params.page_size}
         if since is not None:
             query["created_after"] = since.astimezone(UTC).isoformat()
         if until is not None:
             query["created_before"] = until.astimezone(UTC).isoformat()
-        offset = sent = 0
+        offset = 0
         while True:
             body = self._page({**query, "offset": offset})
             orders = body.get("orders", [])
             for order in orders:
                 yield flatten_order(order)
-                sent += 1
-                if limit is not None and sent >= limit:
-                    return
             offset += len(orders)
             if not orders or offset >= int(body.get("totalCount", 0)):
                 return

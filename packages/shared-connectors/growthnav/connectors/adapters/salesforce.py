@@ -10,8 +10,9 @@ come flattened (``Account.Name``).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, ClassVar
 
 from growthnav.connectors.base import BaseConnector
@@ -215,8 +216,13 @@ class SalesforceConnector(BaseConnector):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield records modified at or after ``since`` (before ``until``), in that order."""
+        return islice(self._changes(since, until), limit)
+
+    def _changes(
+        self, since: datetime | None, until: datetime | None
+    ) -> Generator[dict[str, Any], None, None]:
         soql = f"SELECT {', '.join(self.fields)} FROM {self.params.object_name}"
         bounds = []
         if since is not None:
@@ -228,7 +234,6 @@ class SalesforceConnector(BaseConnector):
             soql += " WHERE " + " AND ".join(bounds)
         soql += " ORDER BY SystemModstamp ASC, Id ASC"
         records = self._call("query", self._sf().query_all_iter, soql)
-        sent = 0
         while True:
             item = self._call("query", next, records, None)
             if item is None:
@@ -238,9 +243,6 @@ class SalesforceConnector(BaseConnector):
             if until is not None and moment is not None and moment >= until:
                 return
             yield record
-            sent += 1
-            if limit is not None and sent >= limit:
-                return
 
     def close(self) -> None:
         """Drop the client."""

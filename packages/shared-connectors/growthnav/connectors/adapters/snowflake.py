@@ -9,7 +9,7 @@ on every incremental sync rather than never (the keyed load makes the re-read ha
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -194,7 +194,7 @@ class SnowflakeConnector(BaseConnector):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield records one at a time (the batches, unrolled)."""
         return self.records_from_batches(since, until, limit)
 

@@ -11,8 +11,9 @@ Nested values (``Contact_Name``, ``Owner``) become ``Contact_Name.id``, ``Owner.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -182,15 +183,19 @@ class ZohoConnector(BaseConnector):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
-    ) -> Generator[dict[str, Any], None, None]:
+    ) -> Iterator[dict[str, Any]]:
         """Yield records modified at or after ``since`` (before ``until``), in that order."""
+        return islice(self._changes(since, until), limit)
+
+    def _changes(
+        self, since: datetime | None, until: datetime | None
+    ) -> Generator[dict[str, Any], None, None]:
         query: dict[str, Any] = {
             "fields": ",".join(self.fields),
             "per_page": self.params.per_page,
             "sort_by": "Modified_Time",
             "sort_order": "asc",
         }
-        sent = 0
         while True:
             body = self._get(query, since)
             if body is None:
@@ -201,9 +206,6 @@ class ZohoConnector(BaseConnector):
                 if until is not None and moment and datetime.fromisoformat(moment) >= until:
                     return
                 yield record
-                sent += 1
-                if limit is not None and sent >= limit:
-                    return
             token = (body.get("info") or {}).get("next_page_token")
             if not token:
                 return
