@@ -190,3 +190,12 @@ def test_loads_in_a_session_are_durable_once_it_ends(tmp_path: Path) -> None:
     reopened = DuckDBWarehouse(path)
     assert reopened.read_conversions("acme").column("transaction_id").to_pylist() == ["a", "b", "d"]
     assert reopened.read_rejects("acme").num_rows == 1
+
+
+def test_home_is_the_environments_or_the_default_when_blank() -> None:
+    from growthnav.warehouse import growthnav_home
+
+    assert growthnav_home({"GROWTHNAV_HOME": "/srv/gn"}) == Path("/srv/gn")
+    default = Path.home() / ".growthnav"
+    assert growthnav_home({}) == default
+    assert growthnav_home({"GROWTHNAV_HOME": "  "}) == default

@@ -39,9 +39,10 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 def growthnav_home(environ: Mapping[str, str] | None = None) -> Path:
-    """``$GROWTHNAV_HOME``, default ``~/.growthnav``."""
+    """``$GROWTHNAV_HOME``, default ``~/.growthnav`` (also when it is set but blank)."""
     env = os.environ if environ is None else environ
-    return Path(env.get("GROWTHNAV_HOME", str(Path.home() / ".growthnav"))).expanduser()
+    home = env.get("GROWTHNAV_HOME", "").strip()
+    return Path(home).expanduser() if home else Path.home() / ".growthnav"
 
 
 def _sql_type(data_type: pa.DataType) -> str:
