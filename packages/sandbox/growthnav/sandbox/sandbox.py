@@ -9,7 +9,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from growthnav.sandbox.anthropic_stub import AnthropicStub
@@ -58,13 +60,36 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Start every requested emulator; on any failure, stop those already started."""
+        business = self.business
+        # Snowflake's start is mostly importing its client and fakesnow: overlap it with the rest.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snowflake-start") as pool:
+            snowflake = (
+                pool.submit(SnowflakeEmulator(business).start)
+                if "snowflake" in self.systems
+                else None
+            )
+            try:
+                self._start_http()  # stops what it started when it fails
+            except BaseException:
+                if snowflake is not None:
+                    with contextlib.suppress(Exception):
+                        snowflake.result().stop()
+                raise
+            if snowflake is not None:
+                try:
+                    self._snowflake = snowflake.result()
+                except BaseException:
+                    self.stop()
+                    raise
+        if self._snowflake is not None:
+            self.params["snowflake"] = {
+                **self._snowflake.params,
+                "tables": {s: self._snowflake.table(s) for s in TABLES},
+            }
+        return self
+
+    def _start_http(self) -> None:
         try:
-            if "snowflake" in self.systems:
-                self._snowflake = SnowflakeEmulator(self.business).start()
-                self.params["snowflake"] = {
-                    **self._snowflake.params,
-                    "tables": {s: self._snowflake.table(s) for s in TABLES},
-                }
             if "olo" in self.systems:
                 olo = OloEmulator(olo_orders(self.business, self.seed), seed=self.seed)
                 self.servers["olo"] = olo.start()
@@ -98,7 +123,6 @@ class Sandbox:
         except BaseException:
             self.stop()
             raise
-        return self
 
     def stop(self) -> None:
         """Stop every emulator."""
