@@ -6,9 +6,16 @@ make (``None``: the column maps to nothing). Sources marked ``held_out`` were wr
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
 Each round holds out sources written and labelled before the rules are changed again; once
-their mistakes have been read they join the tuning set (marked in place). Round 1 and round 2
-held out seven sources each; round 3 holds out the seven at the end of ``SOURCES``. The bench
-never prints the held-out set's mistakes, only its scores.
+their mistakes have been read they join the tuning set (marked in place). Rounds 1, 2 and 3
+held out seven sources each; round 4 holds out the seven at the end of ``SOURCES``. The bench
+never prints the held-out set's mistakes, only its scores, and ``--tuning`` does not even map
+them.
+
+A list of people (a CRM's contacts, a loyalty program's members, a guest list) is labelled as
+the product loads it: the person's own id is the record's key (``transaction_id``) and a
+signup or creation date, when there is one, its timestamp. Round 3 first labelled two such
+lists with ``user_id`` and generated repeating ids for them; both were corrected when round 3
+joined the tuning set.
 """
 
 from __future__ import annotations
@@ -131,7 +138,9 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "sf_account": lambda r, i: f"001{r.getrandbits(48):012X}AAB"[:18],
     "sf_user": lambda r, i: f"005{r.randrange(6):012X}AAD"[:18],
     "short_code": lambda r, i: "".join(r.choice("ABCDEF0123456789") for _ in range(5)),
-    "braintree_id": lambda r, i: "".join(r.choice("abcdefghjkmnpqrstuvwxyz0123456789") for _ in range(8)),
+    "braintree_id": lambda r, i: "".join(
+        r.choice("abcdefghjkmnpqrstuvwxyz0123456789") for _ in range(8)
+    ),
     "appsflyer_id": lambda r, i: f"{1700000000000 + r.randrange(10**9)}-{r.randrange(10**18)}",
     "idfa": lambda r, i: str(__import__("uuid").UUID(int=r.getrandbits(128))).upper(),
     "country": lambda r, i: r.choice(("US", "US", "CA")),
@@ -139,6 +148,19 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "event_name": lambda r, i: r.choice(("af_purchase", "af_add_to_cart", "af_login")),
     "json": lambda r, i: f'{{"af_content_id":"{r.randrange(40)}","af_quantity":{r.randint(1, 4)}}}',
     "city": lambda r, i: r.choice(("Brooklyn", "Hoboken", "Stamford", "Queens")),
+    "ulid": lambda r, i: (
+        "01H" + "".join(r.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(23))
+    ),
+    "epoch_s": lambda r, i: str(int(_moment(r).timestamp())),
+    "currency_lower": lambda r, i: r.choice(("usd", "usd", "cad")),
+    "stripe_session": lambda r, i: (
+        "cs_live_a1" + "".join(r.choice("ABCDEFabcdef0123456789") for _ in range(30))
+    ),
+    "paypal_txn": lambda r, i: "".join(
+        r.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(17)
+    ),
+    "event": lambda r, i: r.choice(("Purchase", "Purchase", "Lead")),
+    "clv": lambda r, i: f"{r.uniform(0, 2500):.2f}",
 }
 
 
@@ -696,7 +718,7 @@ SOURCES: tuple[Source, ...] = (
             C("Payment Type", "card_brand"),
             C("Card Last 4", "last4"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     Source(
         "WooCommerce orders export",
@@ -718,12 +740,12 @@ SOURCES: tuple[Source, ...] = (
             C("Payment Method Title", "card_brand"),
             C("Coupon Code", "text"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     Source(
         "OpenTable guest list",
         (
-            C("Guest ID", "customer_id", "user_id"),
+            C("Guest ID", "order_id", "transaction_id"),
             C("First Name", "first", "first_name"),
             C("Last Name", "last", "last_name"),
             C("Email", "email", "email"),
@@ -735,7 +757,7 @@ SOURCES: tuple[Source, ...] = (
             C("Guest Notes", "text"),
             C("Email Opt In", "bool"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     Source(
         "Zoho Books invoices",
@@ -755,7 +777,7 @@ SOURCES: tuple[Source, ...] = (
             C("Created Time", "iso_local"),
             C("Sales Person", "employee_name"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     Source(
         "Toast ORDERS (Snowflake share)",
@@ -775,7 +797,7 @@ SOURCES: tuple[Source, ...] = (
             C("SOURCE", "category"),
             C("VOIDED", "bool"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     Source(
         "Google Ads offline conversions upload",
@@ -787,13 +809,13 @@ SOURCES: tuple[Source, ...] = (
             C("Conversion Currency", "currency", "currency"),
             C("Order ID", "order_id", "transaction_id"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     Source(
         "Square Customers export",
         (
             C("Reference ID", "customer_id"),
-            C("Square Customer ID", "customer_uuid", "user_id"),
+            C("Square Customer ID", "uuid", "transaction_id"),
             C("First Name", "first", "first_name"),
             C("Last Name", "last", "last_name"),
             C("Email Address", "email", "email"),
@@ -806,7 +828,7 @@ SOURCES: tuple[Source, ...] = (
             C("Total Spend", "big_money"),
             C("Email Subscription Status", "status"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 3; its mistakes were read
     ),
     # Round 4 (held out): written and labelled before any change made after reading round 3.
     Source(
@@ -960,6 +982,152 @@ SOURCES: tuple[Source, ...] = (
             C("Service Charge", "small_money"),
             C("Payment Method", "card_brand"),
             C("Account Profile", "category"),
+        ),
+        held_out=True,
+    ),
+    # Round 5 (held out): written and labelled before any change made after reading round 4.
+    Source(
+        "Clover Customers export",
+        (
+            C("Customer ID", "uuid", "transaction_id"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Phone Number", "phone", "phone"),
+            C("Email Address", "email", "email"),
+            C("Address Line 1", "address"),
+            C("City", "city"),
+            C("State", "state"),
+            C("Postal Code", "zip", "postal_code"),
+            C("Customer Since", "us_date", "timestamp"),
+            C("Marketing Allowed", "bool"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "PayPal activity download",
+        (
+            C("Date", "us_date", "timestamp"),
+            C("Time", "time"),
+            C("TimeZone", "category"),
+            C("Name", "full_name"),
+            C("Type", "category"),
+            C("Status", "status"),
+            C("Currency", "currency", "currency"),
+            C("Gross", "money", "value"),
+            C("Fee", "small_money"),
+            C("Net", "money"),
+            C("From Email Address", "email", "email"),
+            C("To Email Address", "email"),
+            C("Transaction ID", "paypal_txn", "transaction_id"),
+            C("Item Title", "product", "product_name"),
+            C("Item ID", "sku", "product_id"),
+            C("Sales Tax", "small_money"),
+            C("Reference Txn ID", "paypal_txn"),
+            C("Invoice Number", "invoice_number"),
+            C("Quantity", "count", "quantity"),
+            C("Receipt ID", "pos_ref"),
+            C("Balance", "big_money"),
+            C("Contact Phone Number", "phone", "phone"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Mindbody sales report",
+        (
+            C("Sale ID", "order_id", "transaction_id"),
+            C("Sale Date", "us_date", "timestamp"),
+            C("Client ID", "customer_id", "user_id"),
+            C("Client", "full_name"),
+            C("Location", "store", "location_name"),
+            C("Sales Rep", "employee_name"),
+            C("Payment Method", "card_brand"),
+            C("Subtotal", "money"),
+            C("Discount Amount", "small_money"),
+            C("Tax", "small_money"),
+            C("Total", "money", "value"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "BigCommerce orders export",
+        (
+            C("Order ID", "order_id", "transaction_id"),
+            C("Customer ID", "customer_id", "user_id"),
+            C("Customer Name", "full_name"),
+            C("Customer Email", "email", "email"),
+            C("Customer Phone", "phone", "phone"),
+            C("Order Date", "us_date", "timestamp"),
+            C("Order Status", "status"),
+            C("Subtotal (ex tax)", "money"),
+            C("Subtotal (inc tax)", "money"),
+            C("Tax Total", "small_money"),
+            C("Shipping Cost (ex tax)", "small_money"),
+            C("Order Total (inc tax)", "money", "value"),
+            C("Order Total (ex tax)", "money"),
+            C("Payment Method", "card_brand"),
+            C("Total Quantity", "count", "quantity"),
+            C("Billing Zip", "zip", "postal_code"),
+            C("Order Currency Code", "currency", "currency"),
+            C("Refund Amount", "small_money"),
+            C("Date Shipped", "us_date"),
+            C("Coupon Details", "text"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Klaviyo profiles export",
+        (
+            C("Klaviyo ID", "ulid", "transaction_id"),
+            C("Email", "email", "email"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Phone Number", "phone", "phone"),
+            C("Zip Code", "zip", "postal_code"),
+            C("Profile Created On", "iso_local", "timestamp"),
+            C("Last Active", "iso_local"),
+            C("Historic Customer Lifetime Value", "clv"),
+            C("Predicted Customer Lifetime Value", "clv"),
+            C("Total Number of Orders", "visits"),
+            C("Source", "category"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Meta offline events upload",
+        (
+            C("email", "email", "email"),
+            C("phone", "phone", "phone"),
+            C("fn", "first", "first_name"),
+            C("ln", "last", "last_name"),
+            C("zip", "zip", "postal_code"),
+            C("ct", "city"),
+            C("st", "state"),
+            C("country", "country"),
+            C("event_name", "event"),
+            C("event_time", "epoch_s", "timestamp"),
+            C("value", "money", "value"),
+            C("currency", "currency", "currency"),
+            C("order_id", "order_id", "transaction_id"),
+            C("item_code", "sku", "product_id"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Stripe Checkout Sessions API",
+        (
+            C("id", "stripe_session", "transaction_id"),
+            C("created", "epoch_s", "timestamp"),
+            C("amount_subtotal", "cents"),
+            C("amount_total", "cents", "value"),
+            C("currency", "currency_lower", "currency"),
+            C("customer", "stripe_customer", "user_id"),
+            C("customer_details.email", "email", "email"),
+            C("customer_details.phone", "phone", "phone"),
+            C("customer_details.address.postal_code", "zip", "postal_code"),
+            C("client_reference_id", "pos_ref"),
+            C("payment_status", "status"),
+            C("status", "status"),
+            C("mode", "category"),
         ),
         held_out=True,
     ),

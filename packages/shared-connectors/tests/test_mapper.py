@@ -39,6 +39,8 @@ def field_map(rows: list[dict[str, Any]]) -> dict[str, str | None]:
         ("Closing_Date", ["close", "date"]),
         ("Transaction Datetime", ["transaction", "date", "time"]),
         ("Total (Tax Incl)", ["total", "tax", "including"]),
+        ("RESTAURANT_GUID", ["restaurant", "id"]),
+        ("Visitor UUID", ["visitor", "id"]),
     ],
 )
 def test_tokens(name: str, expected: list[str]) -> None:
@@ -276,3 +278,108 @@ def test_store_and_customer_synonyms() -> None:
     mapped = field_map(rows)
     assert mapped["Outlet"] == "location_name"
     assert mapped["Customer Code"] == "user_id"
+
+
+def test_guid_columns_are_ids_of_what_they_name() -> None:
+    rows = [
+        {
+            "ORDER_GUID": f"{i:08x}-0000-4000-8000-000000000000",
+            "RESTAURANT_GUID": f"{i % 2:08x}-1111-4222-8333-444455556666",
+            "GUEST_GUID": f"{i % 3:08x}-aaaa-4bbb-8ccc-000000000000",
+            "SERVER_GUID": f"{i % 2:08x}-5555-4666-8777-000000000000",
+            "CLOSED_DATE": f"2024-03-0{i + 1}T12:00:00Z",
+            "TOTAL_AMOUNT": "9.50",
+        }
+        for i in range(6)
+    ]
+    mapped = field_map(rows)
+    assert mapped["ORDER_GUID"] == "transaction_id"
+    assert mapped["RESTAURANT_GUID"] == "location_id"
+    assert mapped["GUEST_GUID"] == "user_id"
+    assert mapped["SERVER_GUID"] is None  # an employee, never the customer
+
+
+def test_the_check_closed_not_paid_and_the_total_amount_not_the_amount() -> None:
+    rows = [
+        {
+            "PAID_DATE": f"2024-03-0{i + 1}T12:05:00Z",
+            "CLOSED_DATE": f"2024-03-0{i + 1}T12:00:00Z",
+            "AMOUNT": "8.50",
+            "TOTAL_AMOUNT": "9.25",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["CLOSED_DATE"] == "timestamp"
+    assert mapped["PAID_DATE"] is None
+    assert mapped["TOTAL_AMOUNT"] == "value"
+    assert mapped["AMOUNT"] is None
+
+
+def test_a_documents_date_is_the_purchase_not_when_its_record_was_created() -> None:
+    rows = [
+        {
+            "Invoice ID": str(i),
+            "Invoice Date": f"2024-03-0{i + 1}",
+            "Created Time": f"2024-03-0{i + 1} 09:00:00",
+            "Total": "120.00",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Invoice Date"] == "timestamp"
+    assert mapped["Created Time"] is None
+
+
+def test_a_customers_summary_is_never_a_purchase() -> None:
+    rows = [
+        {
+            "Receipt": str(i),
+            "Last Visit Date": f"2024-03-0{i + 1}",
+            "Total Spend": "420.00",
+            "Points Balance": "120",
+        }
+        for i in range(5)
+    ]
+    suggestions = heuristic_suggestions(ColumnProfiler().profile(rows))
+    mapped = {s.source_field: s.target_field for s in suggestions}
+    # Not even as the last resort a required target otherwise gets.
+    assert mapped["Last Visit Date"] is None
+    assert mapped["Total Spend"] is None
+    assert mapped["Points Balance"] is None
+
+
+def test_a_list_of_people_is_keyed_by_the_persons_id() -> None:
+    rows = [
+        {
+            "Guest ID": str(7000 + i),
+            "Reference ID": f"REF{i % 2}",
+            "First Name": "Ana",
+            "Email": f"ana{i}@example.com",
+            "Signup Date": f"2024-03-0{i + 1}",
+            "Total Spend": "88.00",
+        }
+        for i in range(6)
+    ]
+    suggestions = {
+        s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))
+    }
+    assert suggestions["Guest ID"].target_field == "transaction_id"
+    assert "list of people" in suggestions["Guest ID"].reason
+    assert suggestions["Reference ID"].target_field is None
+    assert suggestions["Signup Date"].target_field == "timestamp"
+
+
+def test_purchases_keep_their_customer_id_even_when_each_row_has_another_customer() -> None:
+    rows = [
+        {
+            "Transaction #": str(100 + i),
+            "Customer ID": str(7000 + i),
+            "Email": f"ana{i}@example.com",
+            "Total": "9.50",
+        }
+        for i in range(6)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Transaction #"] == "transaction_id"
+    assert mapped["Customer ID"] == "user_id"

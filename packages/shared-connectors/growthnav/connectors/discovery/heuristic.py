@@ -54,6 +54,9 @@ _ABBREVIATIONS = {
     "incl": "including",
     "excl": "excluding",
     "#": "number",
+    # A GUID or UUID column is an id column (Toast's ORDER_GUID, RESTAURANT_GUID...).
+    "guid": "id",
+    "uuid": "id",
 }
 
 
@@ -86,6 +89,9 @@ class _Target:
     against: tuple[str, ...] = ()
     #: Value check: the least share of values that must look right (None: any values).
     kind: str | None = None
+    #: Tokens that rule the target out entirely (not even a last resort): a customer's
+    #: lifetime spend is never the value of one purchase.
+    never: tuple[str, ...] = ()
 
 
 _ID_AGAINST = ("line", "item", "employee", "server", "owner", "staff", "location", "store")
@@ -93,17 +99,29 @@ _TIME_KINDS = "time"
 #: Words naming the moment a purchase happened (a receipt's date, when an order was placed),
 #: as opposed to when a record was created or changed in some system.
 _PURCHASE_EVENTS = ("receipt", "purchased", "ordered", "sold", "sale", "checkout", "placed")
+#: The documents a purchase is recorded on: their date is the purchase's date.
+_PURCHASE_DOCUMENTS = ("invoice", "check", "ticket", "bill")
 _TIME_WORDS = ("date", "time", "at", "timestamp", "datetime", "on")
-_EVENT_TIMES = tuple(
-    (f"{event} {word}", 0.95) for event in _PURCHASE_EVENTS for word in _TIME_WORDS
+
+
+def _with_time_words(events: tuple[str, ...], weight: float) -> tuple[tuple[str, float], ...]:
+    """``closed``, ``closed date``, ``closed at``...: an event named with or without a time word."""
+    return tuple((f"{event} {word}", weight) for event in events for word in _TIME_WORDS)
+
+
+_EVENT_TIMES = (
+    *_with_time_words(_PURCHASE_EVENTS, 0.95),
+    *_with_time_words(_PURCHASE_DOCUMENTS, 0.9),
+    # When the check closed (not when it opened or was paid) is the purchase's moment.
+    *_with_time_words(("closed", "close"), 1.0),
 )
 
 TARGET_RULES: dict[str, _Target] = {
     "transaction_id": _Target(
         (
             ("order id", 1.0),
-            ("order guid", 1.0),
             ("transaction id", 1.0),
+            ("transaction number", 0.9),
             ("purchase id", 1.0),
             ("check id", 0.95),
             ("receipt id", 0.95),
@@ -125,8 +143,6 @@ TARGET_RULES: dict[str, _Target] = {
     "timestamp": _Target(
         (
             ("closed", 1.0),
-            ("closed at", 1.0),
-            ("close date", 1.0),
             ("purchased at", 1.0),
             ("purchase date", 1.0),
             ("time placed", 1.0),
@@ -160,6 +176,8 @@ TARGET_RULES: dict[str, _Target] = {
             "expected",
         ),
         _TIME_KINDS,
+        # A customer's last (or next) visit summarises many purchases: it is none of them.
+        never=("last", "next", "visit", "visits"),
     ),
     "value": _Target(
         (
@@ -171,6 +189,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("sales", 0.6),
             ("paid", 0.7),
             ("order total", 1.0),
+            ("total amount", 1.0),
             ("total excluding tip", 1.1),
             # A total with tax in it is what the customer paid; one without it is not.
             ("total including tax", 1.1),
@@ -193,22 +212,16 @@ TARGET_RULES: dict[str, _Target] = {
             "payout",
             "refund",
             "reward",
-            "rewards",
-            "points",
             "gratuity",
             "delivery",
             "guests",
             "count",
             "items",
-            "balance",
             "credit",
-            "spend",
-            "visits",
-            "lifetime",
-            "average",
-            "avg",
         ),
         "money",
+        # Summaries of a customer (lifetime spend, points balance): no purchase's value.
+        never=("spend", "visits", "lifetime", "average", "avg", "balance", "points", "rewards"),
     ),
     "currency": _Target(
         (("currency", 1.0), ("currency code", 1.0), ("iso currency", 1.0)), (), "currency"
@@ -216,7 +229,6 @@ TARGET_RULES: dict[str, _Target] = {
     "user_id": _Target(
         (
             ("customer id", 1.0),
-            ("customer guid", 1.0),
             ("user id", 1.0),
             ("guest id", 0.95),
             ("contact id", 0.9),
@@ -495,6 +507,8 @@ def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
         name_score, phrase = _name_score(words, rule)
         if not name_score:
             continue
+        if any(w in rule.never for w in words):
+            continue
         against = [w for w in words if w in rule.against]
         if against and phrase is not None and not all(a in phrase.split() for a in against):
             # Named as something else (a tip, an opening time): kept only as a last resort.
@@ -539,6 +553,7 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
             continue
         chosen[suggestion.source_field] = suggestion
         used.add(str(suggestion.target_field))
+    _key_people_list(chosen, profiles)
     result = []
     for name, profile in profiles.items():
         if name in chosen:
@@ -562,6 +577,49 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
                 )
             )
     return result
+
+
+#: Targets that say a row describes a person.
+_PERSON_FIELDS = ("email", "phone", "first_name", "last_name")
+#: A transaction id named this surely is one, whatever else the source holds.
+_NAMED_TRANSACTION = 0.75
+
+
+def _key_people_list(
+    chosen: dict[str, MappingSuggestion], profiles: Mapping[str, ColumnProfile]
+) -> None:
+    """Key a list of people (a CRM's contacts, a loyalty program's members) by its own id.
+
+    Such a source has no purchase amount and no column named as a transaction; each row is a
+    different person, so the person's id (distinct on every row) is the record's key, as a
+    CRM contact's id is. Its signup date, if any, is the timestamp already.
+    """
+    by_target = {str(s.target_field): s for s in chosen.values()}
+    if "value" in by_target or not any(t in by_target for t in _PERSON_FIELDS):
+        return
+    keyed = by_target.get("transaction_id")
+    if keyed is not None and keyed.confidence >= _NAMED_TRANSACTION:
+        return
+    person = next(
+        (
+            by_target[t]
+            for t in ("user_id", "loyalty_id")
+            if t in by_target and profiles[by_target[t].source_field].unique_ratio >= 0.98
+        ),
+        None,
+    )
+    if person is None:
+        return
+    if keyed is not None:
+        del chosen[keyed.source_field]
+    chosen[person.source_field] = MappingSuggestion(
+        person.source_field,
+        "transaction_id",
+        person.confidence,
+        f"{person.reason}; every row is a different person and nothing names a purchase: "
+        "a list of people, keyed by this id",
+        modifier=person.modifier,
+    )
 
 
 def _unmapped_reason(
