@@ -361,9 +361,7 @@ def test_a_list_of_people_is_keyed_by_the_persons_id() -> None:
         }
         for i in range(6)
     ]
-    suggestions = {
-        s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))
-    }
+    suggestions = {s.source_field: s for s in heuristic_suggestions(ColumnProfiler().profile(rows))}
     assert suggestions["Guest ID"].target_field == "transaction_id"
     assert "list of people" in suggestions["Guest ID"].reason
     assert suggestions["Reference ID"].target_field is None
@@ -383,3 +381,47 @@ def test_purchases_keep_their_customer_id_even_when_each_row_has_another_custome
     mapped = field_map(rows)
     assert mapped["Transaction #"] == "transaction_id"
     assert mapped["Customer ID"] == "user_id"
+
+
+def test_sales_including_tax_is_the_value_and_a_payout_never_is() -> None:
+    rows = [
+        {
+            "Workflow": str(i),
+            "Order Date": f"2024-03-0{i + 1}",
+            "Sales (excl. tax)": "10.00",
+            "Tax on Sales": "0.89",
+            "Sales (incl. tax)": "10.89",
+            "Total Payout": "8.20",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Sales (incl. tax)"] == "value"
+    assert {mapped[c] for c in ("Sales (excl. tax)", "Tax on Sales", "Total Payout")} == {None}
+
+
+def test_a_count_of_orders_is_not_a_value_and_a_contacts_own_id_keys_it() -> None:
+    rows = [
+        {
+            "Id": f"003{i:015d}",
+            "AccountId": f"001{i:015d}",
+            "Email": f"ana{i}@example.com",
+            "Total Orders": str(3 + i),
+            "Total Spent": "120.00",
+            "CreatedDate": f"2024-03-0{i + 1}T10:00:00Z",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Id"] == "transaction_id"
+    assert mapped["Total Orders"] is None
+    assert mapped["Total Spent"] is None
+    assert mapped["CreatedDate"] == "timestamp"
+
+
+def test_an_attribution_media_source_is_the_utm_source() -> None:
+    rows = [
+        {"Media Source": source, "Event Revenue": "5.00"}
+        for source in ("googleadwords_int", "Facebook Ads")
+    ]
+    assert field_map(rows)["Media Source"] == "utm_source"

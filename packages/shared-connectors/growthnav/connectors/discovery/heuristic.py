@@ -193,6 +193,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("total excluding tip", 1.1),
             # A total with tax in it is what the customer paid; one without it is not.
             ("total including tax", 1.1),
+            ("sales including tax", 1.05),
             # What a payment processor collected from the customer (not its net payout).
             ("total collected", 1.05),
             ("amount collected", 1.05),
@@ -209,7 +210,6 @@ TARGET_RULES: dict[str, _Target] = {
             "sub",
             "fee",
             "fees",
-            "payout",
             "refund",
             "reward",
             "gratuity",
@@ -221,7 +221,22 @@ TARGET_RULES: dict[str, _Target] = {
         ),
         "money",
         # Summaries of a customer (lifetime spend, points balance): no purchase's value.
-        never=("spend", "visits", "lifetime", "average", "avg", "balance", "points", "rewards"),
+        # What the merchant was paid out is not what the customer paid; "orders" and
+        # "transactions" in the plural count purchases.
+        never=(
+            "spend",
+            "spent",
+            "visits",
+            "lifetime",
+            "average",
+            "avg",
+            "balance",
+            "points",
+            "rewards",
+            "payout",
+            "orders",
+            "transactions",
+        ),
     ),
     "currency": _Target(
         (("currency", 1.0), ("currency code", 1.0), ("iso currency", 1.0)), (), "currency"
@@ -306,6 +321,7 @@ TARGET_RULES: dict[str, _Target] = {
         (
             ("utm source", 1.0),
             ("lead source", 0.75),
+            ("media source", 0.85),
             ("analytics source", 0.8),
             ("traffic source", 0.8),
         ),
@@ -394,6 +410,12 @@ REQUIRED_TARGETS = ("transaction_id", "timestamp", "value")
 #: offered from a lower floor, since a map without it cannot load anything.
 _FLOOR = 0.2
 _REQUIRED_FLOOR = 0.1
+
+
+def _included(words: list[str], word: str) -> bool:
+    """``incl. tax``: the tax is part of the amount, not the amount itself."""
+    position = words.index(word)
+    return word == "tax" and position > 0 and words[position - 1] == "including"
 
 
 def _name_score(words: list[str], rule: _Target) -> tuple[float, str | None]:
@@ -509,7 +531,7 @@ def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
             continue
         if any(w in rule.never for w in words):
             continue
-        against = [w for w in words if w in rule.against]
+        against = [w for w in words if w in rule.against and not _included(words, w)]
         if against and phrase is not None and not all(a in phrase.split() for a in against):
             # Named as something else (a tip, an opening time): kept only as a last resort.
             name_score *= 0.4
@@ -583,6 +605,8 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
 _PERSON_FIELDS = ("email", "phone", "first_name", "last_name")
 #: A transaction id named this surely is one, whatever else the source holds.
 _NAMED_TRANSACTION = 0.75
+#: A record's own id (``Id``, ``Record ID``): the key of whatever the rows are.
+_OWN_IDS = (["id"], ["record", "id"], ["object", "id"])
 
 
 def _key_people_list(
@@ -598,7 +622,9 @@ def _key_people_list(
     if "value" in by_target or not any(t in by_target for t in _PERSON_FIELDS):
         return
     keyed = by_target.get("transaction_id")
-    if keyed is not None and keyed.confidence >= _NAMED_TRANSACTION:
+    if keyed is not None and (
+        keyed.confidence >= _NAMED_TRANSACTION or tokens(keyed.source_field) in _OWN_IDS
+    ):
         return
     person = next(
         (
