@@ -6,8 +6,8 @@ make (``None``: the column maps to nothing). Sources marked ``held_out`` were wr
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
 Each round holds out sources written and labelled before the rules are changed again; once
-their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 4
-held out seven sources each; round 5 holds out the seven at the end of ``SOURCES``. The bench
+their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 5
+held out seven sources each; round 6 holds out the seven at the end of ``SOURCES``. The bench
 never prints the held-out set's mistakes, only its scores, and ``--tuning`` does not even map
 them.
 
@@ -161,6 +161,19 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     ),
     "event": lambda r, i: r.choice(("Purchase", "Purchase", "Lead")),
     "clv": lambda r, i: f"{r.uniform(0, 2500):.2f}",
+    "line_order": lambda r, i: str(300000 + i // 3),
+    "segment_message": lambda r, i: f"ajs-next-{r.getrandbits(64):016x}",
+    "anonymous": lambda r, i: str(__import__("uuid").UUID(int=r.getrandbits(128))),
+    "user_key": lambda r, i: f"usr_{r.randrange(60):04d}",
+    "source_medium": lambda r, i: r.choice(
+        ("google / cpc", "(direct) / (none)", "newsletter / email")
+    ),
+    "ga_client": lambda r, i: f"{r.randrange(10**9)}.{1700000000 + r.randrange(10**7)}",
+    "tier": lambda r, i: r.choice(("Bronze", "Silver", "Gold")),
+    "url": lambda r, i: f"https://example.com/r/{r.getrandbits(32):08x}",
+    "user_agent": lambda r, i: r.choice(("Mozilla/5.0 (iPhone)", "Mozilla/5.0 (Windows NT 10.0)")),
+    "ip": lambda r, i: f"203.0.113.{r.randrange(256)}",
+    "hubspot_portal": lambda r, i: "4411223",
 }
 
 
@@ -985,7 +998,7 @@ SOURCES: tuple[Source, ...] = (
         ),
         held_out=False,  # held out in round 4; its mistakes were read
     ),
-    # Round 5 (held out): written and labelled before any change made after reading round 4.
+    # Round 5: written and labelled before any change made after reading round 4.
     Source(
         "Clover Customers export",
         (
@@ -1001,7 +1014,7 @@ SOURCES: tuple[Source, ...] = (
             C("Customer Since", "us_date", "timestamp"),
             C("Marketing Allowed", "bool"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 5; its mistakes were read
     ),
     Source(
         "PayPal activity download",
@@ -1029,7 +1042,7 @@ SOURCES: tuple[Source, ...] = (
             C("Balance", "big_money"),
             C("Contact Phone Number", "phone", "phone"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 5; its mistakes were read
     ),
     Source(
         "Mindbody sales report",
@@ -1046,7 +1059,7 @@ SOURCES: tuple[Source, ...] = (
             C("Tax", "small_money"),
             C("Total", "money", "value"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 5; its mistakes were read
     ),
     Source(
         "BigCommerce orders export",
@@ -1072,7 +1085,7 @@ SOURCES: tuple[Source, ...] = (
             C("Date Shipped", "us_date"),
             C("Coupon Details", "text"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 5; its mistakes were read
     ),
     Source(
         "Klaviyo profiles export",
@@ -1090,7 +1103,7 @@ SOURCES: tuple[Source, ...] = (
             C("Total Number of Orders", "visits"),
             C("Source", "category"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 5; its mistakes were read
     ),
     Source(
         "Meta offline events upload",
@@ -1110,7 +1123,7 @@ SOURCES: tuple[Source, ...] = (
             C("order_id", "order_id", "transaction_id"),
             C("item_code", "sku", "product_id"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 5; its mistakes were read
     ),
     Source(
         "Stripe Checkout Sessions API",
@@ -1128,6 +1141,163 @@ SOURCES: tuple[Source, ...] = (
             C("payment_status", "status"),
             C("status", "status"),
             C("mode", "category"),
+        ),
+        held_out=False,  # held out in round 5; its mistakes were read
+    ),
+    # Round 6 (held out): written and labelled before any change made after reading round 5.
+    Source(
+        "Squarespace Commerce orders",
+        (
+            C("Order ID", "order_id", "transaction_id"),
+            C("Email", "email", "email"),
+            C("Financial Status", "status"),
+            C("Paid at", "iso_local", "timestamp"),
+            C("Fulfillment Status", "status"),
+            C("Currency", "currency", "currency"),
+            C("Subtotal", "money"),
+            C("Shipping", "small_money"),
+            C("Taxes", "small_money"),
+            C("Amount Refunded", "small_money"),
+            C("Total", "money", "value"),
+            C("Discount Code", "text"),
+            C("Discount Amount", "small_money"),
+            C("Created at", "iso_local"),
+            C("Lineitem quantity", "count", "quantity"),
+            C("Lineitem name", "product", "product_name"),
+            C("Lineitem price", "small_money"),
+            C("Lineitem sku", "sku", "product_id"),
+            C("Billing Name", "full_name"),
+            C("Billing Zip", "zip", "postal_code"),
+            C("Billing Phone", "phone", "phone"),
+            C("Payment Method", "card_brand"),
+            C("Payment Reference", "pos_ref"),
+            C("Channel Type", "category"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Segment Order Completed events (warehouse)",
+        (
+            C("id", "segment_message"),
+            C("anonymous_id", "anonymous"),
+            C("user_id", "user_key", "user_id"),
+            C("received_at", "iso"),
+            C("sent_at", "iso"),
+            C("timestamp", "iso", "timestamp"),
+            C("original_timestamp", "iso"),
+            C("event", "event_name"),
+            C("order_id", "order_id", "transaction_id"),
+            C("total", "money", "value"),
+            C("revenue", "money"),
+            C("subtotal", "money"),
+            C("tax", "small_money"),
+            C("shipping", "small_money"),
+            C("discount", "small_money"),
+            C("coupon", "text"),
+            C("currency", "currency", "currency"),
+            C("context_campaign_source", "utm_source", "utm_source"),
+            C("context_campaign_medium", "utm_medium", "utm_medium"),
+            C("context_campaign_name", "campaign", "utm_campaign"),
+            C("context_page_url", "url"),
+            C("context_ip", "ip"),
+            C("context_user_agent", "user_agent"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Yotpo loyalty customers",
+        (
+            C("Platform Customer ID", "meta_id", "transaction_id"),
+            C("Email", "email", "email"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Phone Number", "phone", "phone"),
+            C("Birthday", "us_date"),
+            C("VIP Tier", "tier"),
+            C("Points Balance", "points"),
+            C("Points Earned", "points"),
+            C("Total Purchases", "clv"),
+            C("Referral Link", "url"),
+            C("Opted In", "bool"),
+            C("Created At", "iso_local", "timestamp"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Google Analytics (Universal) ecommerce transactions",
+        (
+            C("Transaction ID", "order_id", "transaction_id"),
+            C("Date", "compact_date", "timestamp"),
+            C("Revenue", "money", "value"),
+            C("Tax", "small_money"),
+            C("Shipping", "small_money"),
+            C("Refund Amount", "small_money"),
+            C("Quantity", "count", "quantity"),
+            C("Source / Medium", "source_medium"),
+            C("Campaign", "campaign", "utm_campaign"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Toast ItemSelectionDetails",
+        (
+            C("Location", "store", "location_name"),
+            C("Order Id", "line_order", "transaction_id"),
+            C("Order #", "order_number"),
+            C("Sent Date", "us_datetime"),
+            C("Order Date", "us_datetime", "timestamp"),
+            C("Check Id", "line_order"),
+            C("Server", "employee_name"),
+            C("Table", "count"),
+            C("Dining Option", "category"),
+            C("Item Selection Id", "order_id"),
+            C("Item Id", "sku", "product_id"),
+            C("Menu Item", "product", "product_name"),
+            C("Menu Group", "category"),
+            C("Sales Category", "category", "product_category"),
+            C("Gross Price", "money"),
+            C("Discount", "small_money"),
+            C("Net Price", "money", "value"),
+            C("Qty", "count", "quantity"),
+            C("Tax", "small_money"),
+            C("Void?", "bool"),
+            C("Tab Name", "full_name"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Fivetran HubSpot deal table",
+        (
+            C("deal_id", "order_id", "transaction_id"),
+            C("portal_id", "hubspot_portal"),
+            C("property_dealname", "text"),
+            C("property_amount", "big_money", "value"),
+            C("property_closedate", "iso", "timestamp"),
+            C("property_createdate", "iso"),
+            C("property_dealstage", "stage"),
+            C("property_pipeline", "category"),
+            C("property_hubspot_owner_id", "employee"),
+            C("property_hs_analytics_source", "utm_source", "utm_source"),
+            C("is_deleted", "bool"),
+            C("_fivetran_synced", "iso"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Zoho CRM Contacts (API)",
+        (
+            C("id", "order_id", "transaction_id"),
+            C("First_Name", "first", "first_name"),
+            C("Last_Name", "last", "last_name"),
+            C("Email", "email", "email"),
+            C("Phone", "phone", "phone"),
+            C("Mailing_Zip", "zip", "postal_code"),
+            C("Mailing_State", "state"),
+            C("Owner", "employee"),
+            C("Created_Time", "iso", "timestamp"),
+            C("Modified_Time", "iso"),
+            C("Lead_Source", "utm_source", "utm_source"),
+            C("Account_Name", "customer_id"),
         ),
         held_out=True,
     ),
