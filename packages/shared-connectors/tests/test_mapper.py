@@ -41,6 +41,9 @@ def field_map(rows: list[dict[str, Any]]) -> dict[str, str | None]:
         ("Total (Tax Incl)", ["total", "tax", "including"]),
         ("RESTAURANT_GUID", ["restaurant", "id"]),
         ("Visitor UUID", ["visitor", "id"]),
+        ("Order Total (inc tax)", ["order", "total", "including", "tax"]),
+        ("Subtotal (ex tax)", ["subtotal", "excluding", "tax"]),
+        ("fn", ["first", "name"]),
     ],
 )
 def test_tokens(name: str, expected: list[str]) -> None:
@@ -425,3 +428,63 @@ def test_an_attribution_media_source_is_the_utm_source() -> None:
         for source in ("googleadwords_int", "Facebook Ads")
     ]
     assert field_map(rows)["Media Source"] == "utm_source"
+
+
+def test_a_processors_gross_is_the_value_and_a_total_quantity_is_a_quantity() -> None:
+    rows = [
+        {
+            "Transaction ID": f"7XK{i}",
+            "Date": f"03/0{i + 1}/2024",
+            "Gross": "25.00",
+            "Fee": "-1.03",
+            "Net": "23.97",
+            "Sales Tax": "2.02",
+            "Total Quantity": str(i + 1),
+            "Item Title": "Taco Box",
+            "item_code": f"SKU-{i}",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Gross"] == "value"
+    assert mapped["Total Quantity"] == "quantity"
+    assert {mapped[c] for c in ("Fee", "Net", "Sales Tax")} == {None}
+    assert mapped["Item Title"] == "product_name"
+    assert mapped["item_code"] == "product_id"
+
+
+def test_an_ad_platforms_short_names_and_lower_case_currency_codes() -> None:
+    rows = [
+        {
+            "fn": "ana",
+            "ln": "lee",
+            "zp": "10001",
+            "order_id": str(i),
+            "event_time": str(1709290000 + i),
+            "amount_total": str(2500 + i),
+            "currency": "usd",
+            "customer": f"cus_{i:014X}",
+            "client_reference_id": f"ref-{i}",
+        }
+        for i in range(5)
+    ]
+    assert ColumnProfiler().profile(rows)["currency"].rate("iso_currency_code") == 1.0
+    mapped = field_map(rows)
+    assert (mapped["fn"], mapped["ln"], mapped["zp"]) == ("first_name", "last_name", "postal_code")
+    assert mapped["currency"] == "currency"
+    assert mapped["customer"] == "user_id"
+    assert mapped["client_reference_id"] is None  # the merchant's reference, not the customer
+
+
+def test_a_people_lists_customer_since_is_its_timestamp() -> None:
+    rows = [
+        {
+            "Customer ID": f"{i:08x}-aaaa-4bbb-8ccc-000000000000",
+            "Email Address": f"ana{i}@example.com",
+            "Customer Since": f"03/0{i + 1}/2023",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Customer Since"] == "timestamp"
+    assert mapped["Customer ID"] == "transaction_id"

@@ -53,6 +53,12 @@ _ABBREVIATIONS = {
     "datetime": "date time",
     "incl": "including",
     "excl": "excluding",
+    "inc": "including",
+    "ex": "excluding",
+    # Meta's names for the customer fields it matches on (fn, ln, zp).
+    "fn": "first name",
+    "ln": "last name",
+    "zp": "zip",
     "#": "number",
     # A GUID or UUID column is an id column (Toast's ORDER_GUID, RESTAURANT_GUID...).
     "guid": "id",
@@ -162,6 +168,17 @@ TARGET_RULES: dict[str, _Target] = {
             ("created", 0.55),
             ("conversion time", 1.0),
             ("conversion date", 1.0),
+            # When a person joined: the moment a list of people records (a signup).
+            ("customer since", 0.8),
+            ("member since", 0.8),
+            ("since", 0.6),
+            ("signup", 0.7),
+            ("sign up", 0.7),
+            ("joined", 0.7),
+            ("join date", 0.8),
+            ("enrolled", 0.7),
+            ("registered", 0.7),
+            ("registration date", 0.8),
             *_EVENT_TIMES,
         ),
         (
@@ -198,6 +215,9 @@ TARGET_RULES: dict[str, _Target] = {
             ("total collected", 1.05),
             ("amount collected", 1.05),
             ("collected", 0.9),
+            # Gross: what the customer paid, before the processor took its fee.
+            ("gross", 0.75),
+            ("gross amount", 0.9),
             ("price", 0.5),
             ("value", 0.6),
         ),
@@ -236,6 +256,7 @@ TARGET_RULES: dict[str, _Target] = {
             "payout",
             "orders",
             "transactions",
+            "quantity",
         ),
     ),
     "currency": _Target(
@@ -255,7 +276,20 @@ TARGET_RULES: dict[str, _Target] = {
             ("customer", 0.5),
             ("user", 0.45),
         ),
-        ("employee", "emp", "server", "owner", "staff", "cashier", "rep", "agent", "created", "by"),
+        (
+            "employee",
+            "emp",
+            "server",
+            "owner",
+            "staff",
+            "cashier",
+            "rep",
+            "agent",
+            "created",
+            "by",
+            # The merchant's own reference, not the customer.
+            "reference",
+        ),
         "key",
     ),
     "quantity": _Target(
@@ -264,10 +298,26 @@ TARGET_RULES: dict[str, _Target] = {
         "integer",
     ),
     "product_id": _Target(
-        (("product id", 1.0), ("item id", 0.9), ("sku", 0.9), ("menu item id", 1.0)), (), "key"
+        (
+            ("product id", 1.0),
+            ("item id", 0.9),
+            ("sku", 0.9),
+            ("menu item id", 1.0),
+            ("product code", 0.9),
+            ("item code", 0.85),
+        ),
+        (),
+        "key",
     ),
     "product_name": _Target(
-        (("product name", 1.0), ("item name", 0.9), ("menu item", 0.9), ("product", 0.6)),
+        (
+            ("product name", 1.0),
+            ("item name", 0.9),
+            ("menu item", 0.9),
+            ("product", 0.6),
+            ("product title", 0.95),
+            ("item title", 0.9),
+        ),
         ("id",),
         "text",
     ),

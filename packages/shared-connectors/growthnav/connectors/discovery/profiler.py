@@ -50,7 +50,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "md5_hex": re.compile(r"[0-9a-fA-F]{32}"),
     "card_last4": re.compile(r"(\*{2,}|x{2,}|X{2,})?\d{4}"),
     "us_zip": re.compile(r"\d{5}(-\d{4})?"),
-    "iso_currency_code": re.compile(r"[A-Z]{3}"),
+    # Either case: APIs such as Stripe's write codes in lower case ("usd").
+    "iso_currency_code": re.compile(r"[A-Za-z]{3}"),
     "integer": re.compile(r"-?\d+"),
     "decimal": re.compile(r"-?\d+\.\d+"),
     "boolean": re.compile(r"(?i)true|false|yes|no|y|n|t|f"),
@@ -155,7 +156,9 @@ class ColumnProfiler:
             if hits:
                 profile.pattern_rates[pattern] = hits / len(sample)
         self._epoch_rates(profile, sample)
-        if profile.rate("iso_currency_code") and not all(t in ISO_4217 for t in sample[:50]):
+        if profile.rate("iso_currency_code") and not all(
+            t.upper() in ISO_4217 for t in sample[:50]
+        ):
             del profile.pattern_rates["iso_currency_code"]
         profile.detected_patterns = [p for p, r in profile.pattern_rates.items() if r >= DETECTED]
         profile.inferred_type = self._infer_type(filled, profile)
