@@ -488,3 +488,41 @@ def test_a_people_lists_customer_since_is_its_timestamp() -> None:
     mapped = field_map(rows)
     assert mapped["Customer Since"] == "timestamp"
     assert mapped["Customer ID"] == "transaction_id"
+
+
+def test_a_line_item_export_is_keyed_by_its_repeated_order_id() -> None:
+    rows = [
+        {
+            "Order Id": str(300 + i // 3),
+            "Order #": str(i),
+            "Item Selection Id": f"L{i}",
+            "Order Date": f"03/0{i // 3 + 1}/2024 12:00 PM",
+            "Gross Price": "9.00",
+            "Discount": "1.00",
+            "Net Price": "8.00",
+        }
+        for i in range(9)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Order Id"] == "transaction_id"
+    assert mapped["Order #"] is None
+    assert mapped["Net Price"] == "value"
+    assert mapped["Gross Price"] is None
+
+
+def test_campaign_fields_and_a_combined_source_medium() -> None:
+    rows = [
+        {
+            "context_campaign_source": "google",
+            "context_campaign_medium": "cpc",
+            "Source / Medium": "google / cpc",
+            "traffic_source_medium": "cpc",
+            "Total Purchases": "310.00",
+        }
+        for _ in range(3)
+    ]
+    mapped = field_map(rows)
+    assert mapped["context_campaign_source"] == "utm_source"
+    assert mapped["Source / Medium"] is None
+    assert mapped["Total Purchases"] is None  # a customer's purchases summed: no one purchase
+    assert "utm_medium" in {mapped["context_campaign_medium"], mapped["traffic_source_medium"]}

@@ -100,6 +100,8 @@ class _Target:
     never: tuple[str, ...] = ()
 
 
+#: Names of an order-level id: repeated values mean a line-item export, not another key.
+_ORDER_LEVEL_IDS = ("order id", "transaction id", "purchase id", "check id", "receipt id")
 _ID_AGAINST = ("line", "item", "employee", "server", "owner", "staff", "location", "store")
 _TIME_KINDS = "time"
 #: Words naming the moment a purchase happened (a receipt's date, when an order was placed),
@@ -218,6 +220,8 @@ TARGET_RULES: dict[str, _Target] = {
             # Gross: what the customer paid, before the processor took its fee.
             ("gross", 0.75),
             ("gross amount", 0.9),
+            # A line's price after its discounts is what the customer paid for it.
+            ("net price", 0.9),
             ("price", 0.5),
             ("value", 0.6),
         ),
@@ -257,6 +261,7 @@ TARGET_RULES: dict[str, _Target] = {
             "orders",
             "transactions",
             "quantity",
+            "purchases",
         ),
     ),
     "currency": _Target(
@@ -371,15 +376,27 @@ TARGET_RULES: dict[str, _Target] = {
         (
             ("utm source", 1.0),
             ("lead source", 0.75),
+            ("campaign source", 0.9),
             ("media source", 0.85),
             ("analytics source", 0.8),
             ("traffic source", 0.8),
         ),
-        ("medium", "name", "campaign"),
+        ("name", "campaign"),
         None,
+        never=("medium",),
     ),
     "utm_medium": _Target(
-        (("utm medium", 1.0), ("traffic medium", 0.9), ("medium", 0.7)), (), None
+        (
+            ("utm medium", 1.0),
+            ("traffic medium", 0.9),
+            ("campaign medium", 0.9),
+            ("traffic source medium", 1.0),
+            ("medium", 0.7),
+        ),
+        (),
+        None,
+        # "Source / Medium" holds both at once ("google / cpc"): it is neither alone.
+        never=("source",),
     ),
     "utm_campaign": _Target(
         (
@@ -579,13 +596,17 @@ def _ranked(profile: ColumnProfile) -> list[tuple[float, MappingSuggestion]]:
         name_score, phrase = _name_score(words, rule)
         if not name_score:
             continue
-        if any(w in rule.never for w in words):
+        if any(w in rule.never and w not in (phrase or "").split() for w in words):
             continue
         against = [w for w in words if w in rule.against and not _included(words, w)]
         if against and phrase is not None and not all(a in phrase.split() for a in against):
             # Named as something else (a tip, an opening time): kept only as a last resort.
             name_score *= 0.4
         fit, why = _value_fit(rule.kind, profile)
+        if rule.kind == "id" and fit < 1 and (phrase or "") in _ORDER_LEVEL_IDS:
+            # An order id repeated on every line of its order: a line-item export, still
+            # keyed by the order (the order-level id over the line's own).
+            fit, why = 0.95, f"{why} (one row per line of an order)"
         raw = name_score * fit
         confidence = max(0.0, min(0.99, raw))
         reason = f"name matches {phrase!r}"
