@@ -105,6 +105,9 @@ def test_home_default_and_memory_limit(tmp_path: Path, monkeypatch: pytest.Monke
     assert warehouse.path.exists()
     limit = warehouse.query("SELECT current_setting('memory_limit') AS m").column("m")[0].as_py()
     assert limit.startswith("244") or "256" in limit or "MiB" in limit
+    # DuckDB's progress bar would draw over a CLI's output on long loads.
+    bar = warehouse.query("SELECT current_setting('enable_progress_bar') AS b").column("b")
+    assert bar[0].as_py() is False
 
 
 def test_a_failed_merge_leaves_the_table_as_it_was(warehouse: DuckDBWarehouse) -> None:

@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.emails import email_sql
 from growthnav.conversions.field_map import TARGETS, FieldMap, SourceColumn
 from growthnav.conversions.money import (
@@ -38,6 +39,7 @@ from growthnav.conversions.parsed import (
     sql_literal,
 )
 from growthnav.conversions.phones import PhoneBatchParser, check_region, phone_fast_sql
+from growthnav.conversions.positions import row_positions
 from growthnav.conversions.records import records_to_arrow
 from growthnav.conversions.schema import (
     CONVERSION_SCHEMA,
@@ -246,7 +248,7 @@ class BatchNormalizer:
         with self._lock:
             connection = self._idle.pop() if self._idle else None
         if connection is None:
-            connection = duckdb.connect()
+            connection = connect_quietly()
             # Every timestamp is computed as naive UTC; the source timezone is applied
             # explicitly, so the session stays in UTC.
             connection.execute("SET TimeZone = 'UTC'")
@@ -668,7 +670,7 @@ class BatchNormalizer:
         source_rows: pa.Array[Any]
         if result.column("reason").null_count == result.num_rows:
             accepted = result
-            source_rows = pa.array(range(result.num_rows), pa.int64())
+            source_rows = row_positions(result.num_rows)
         else:
             accepted = result.filter(accepted_mask)
             source_rows = pc.indices_nonzero(accepted_mask).cast(pa.int64())

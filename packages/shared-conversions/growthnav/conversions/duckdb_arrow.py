@@ -1,4 +1,4 @@
-"""Running a DuckDB statement and taking its result as Arrow."""
+"""DuckDB connections that print nothing, and statements' results taken as Arrow."""
 
 from __future__ import annotations
 
@@ -13,6 +13,17 @@ import pyarrow as pa
 # Arrow output is then a copy; the copy costs less than the second planning. The filter is set
 # once for the process because warnings.catch_warnings() is not thread-safe.
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that draws no progress bar.
+
+    DuckDB draws one on stderr for long queries, breaking into a CLI's output and a server's
+    logs.
+    """
+    connection = duckdb.connect(database)
+    connection.execute("SET enable_progress_bar = false")
+    return connection
 
 
 def arrow_result(

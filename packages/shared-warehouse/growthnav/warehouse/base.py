@@ -12,6 +12,7 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
+from growthnav.conversions.positions import row_positions
 
 #: The keys that make a replayed batch a no-op.
 CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
@@ -98,9 +99,7 @@ def require_keys(batch: pa.Table, key: tuple[str, ...]) -> None:
 
 def last_per_key(batch: pa.Table, key: tuple[str, ...]) -> pa.Table:
     """Keep the last row of each key (a record changed twice within one batch)."""
-    indexed = batch.select(list(key)).append_column(
-        "_gn_i", pa.array(range(batch.num_rows), pa.int64())
-    )
+    indexed = batch.select(list(key)).append_column("_gn_i", row_positions(batch.num_rows))
     last = indexed.group_by(list(key)).aggregate([("_gn_i", "max")])
     if last.num_rows == batch.num_rows:
         return batch

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import connect as connect_quietly
+from growthnav.conversions.positions import row_positions
 from growthnav.warehouse.base import (
     CONVERSION_KEY,
     MANAGED_COLUMNS,
@@ -101,7 +103,7 @@ class DuckDBWarehouse(KeyedWarehouse):
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(self.path))
+        connection = connect_quietly(str(self.path))
         connection.execute(f"SET memory_limit = '{self.memory_limit}'")
         connection.execute("SET TimeZone = 'UTC'")
         return connection
@@ -225,9 +227,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
         hashes = f"{_key_hash(key, 's')} AS _key_hash, {row_hash} AS _row_hash"
         batch = batch.combine_chunks()
-        connection.register(
-            "incoming", batch.append_column("_gn_i", pa.array(range(batch.num_rows), pa.int64()))
-        )
+        connection.register("incoming", batch.append_column("_gn_i", row_positions(batch.num_rows)))
         # Each incoming row once against the table, in batch order: its position, the matching
         # row's id, and whether the values differ. Small (integers), so it comes back as Arrow.
         match = arrow_result(

@@ -55,7 +55,9 @@ class DuckDBRawStore:
             return 0
         names = [n for n in batch.column_names if n not in _META]
         batch = batch.select(names)
-        key: pa.Array[Any] | pa.ChunkedArray[Any] = pa.array([""] * batch.num_rows, pa.string())
+        key: pa.Array[Any] | pa.ChunkedArray[Any] = pa.repeat(
+            pa.scalar("", pa.string()), batch.num_rows
+        )
         if key_column and key_column in names:
             filled = pc.coalesce(batch.column(key_column).cast(pa.string()), pa.scalar(""))
             if isinstance(filled, pa.ChunkedArray | pa.Array):
@@ -64,9 +66,14 @@ class DuckDBRawStore:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{time.time_ns():020d}.parquet"
         partial = path.with_suffix(".partial")
-        # Dictionary pages cost more time than they save space on raw text.
+        # Dictionary pages cost more time than they save space on raw text, and statistics
+        # a third of the write: the files are only ever read back whole.
         pq.write_table(
-            batch.append_column("_gn_key", key), partial, compression="snappy", use_dictionary=False
+            batch.append_column("_gn_key", key),
+            partial,
+            compression="snappy",
+            use_dictionary=False,
+            write_statistics=False,
         )
         os.replace(partial, path)
         return batch.num_rows

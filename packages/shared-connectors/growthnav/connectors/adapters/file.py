@@ -28,6 +28,7 @@ from growthnav.conversions import (
     records_to_arrow,
 )
 from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.parsed import sql_literal
 from pydantic import Field
 
@@ -186,7 +187,7 @@ class FileConnector(BaseConnector):
         if fmt == "jsonl":
             yield from self._jsonl_batches(path, since, until, size)
             return
-        connection = duckdb.connect()
+        connection = connect_quietly()
         try:
             connection.execute("SET TimeZone = 'UTC'")
             relation = self._relation_sql(path, fmt)
@@ -301,7 +302,7 @@ class FileConnector(BaseConnector):
             if not isinstance(first, pa.Table):
                 return {}
             return {f.name: str(f.type) for f in first.schema}
-        connection = duckdb.connect()
+        connection = connect_quietly()
         try:
             rows = arrow_result(
                 connection, f"DESCRIBE SELECT * FROM {self._relation_sql(path, fmt)}"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import duckdb
 import pyarrow as pa
 from growthnav.connectors.identity.keys import FIELD_ALIASES, IDENTITY_FIELDS
 from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.emails import email_sql
 from growthnav.conversions.parsed import sql_literal
 from growthnav.conversions.phones import PhoneBatchParser, phone_fast_sql
@@ -80,7 +80,7 @@ def identity_keys_table(
         )
     present = set(table.column_names)
     raw = {f: _text([c for c in aliases.get(f, (f,)) if c in present]) for f in IDENTITY_FIELDS}
-    connection = duckdb.connect()
+    connection = connect_quietly()
     try:
         connection.register("incoming", table)
         blanks = arrow_result(

@@ -37,7 +37,9 @@ from growthnav.connectors.identity.fragments import (
 from growthnav.connectors.identity.keys import FIELD_ALIASES, IDENTITY_FIELDS
 from growthnav.connectors.identity.keys_sql import KEYS_SCHEMA, identity_keys_table
 from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.phones import PhoneBatchParser
+from growthnav.conversions.positions import row_positions
 from growthnav.conversions.records import records_to_arrow
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -98,7 +100,7 @@ def deterministic_links(table: pa.Table) -> Links:
 
     Also on phone where first names agree too (the household guard).
     """
-    connection = duckdb.connect()
+    connection = connect_quietly()
     try:
         connection.register("records", table)
         keys = [*HARD_KEYS, "phone || '|' || first_name"]
@@ -252,7 +254,7 @@ class SplinkBackend:
         if spark_session is None:
             from splink import DuckDBAPI
 
-            self.connection = duckdb.connect()
+            self.connection = connect_quietly()
             # Splink's work tables spill to disk beyond this, so a big resolve stays bounded.
             self.connection.execute(f"SET memory_limit = '{SPLINK_MEMORY_LIMIT}'")
             self.db_api: Any = DuckDBAPI(self.connection)
@@ -473,7 +475,7 @@ class IdentityLinker:
     def table(self) -> pa.Table:
         """The normalized records as one Arrow table, with a ``unique_id`` per record."""
         keys = pa.concat_tables(self._tables) if self._tables else KEYS_SCHEMA.empty_table()
-        return keys.add_column(0, "unique_id", pa.array(range(keys.num_rows), pa.int64()))
+        return keys.add_column(0, "unique_id", row_positions(keys.num_rows))
 
     def add_records(
         self, records: Iterable[Mapping[str, Any]], source: str, id_column: str = "id"
