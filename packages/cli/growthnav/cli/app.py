@@ -737,8 +737,8 @@ def sandbox_up(
     """Run the emulators in the foreground (Ctrl-C stops them) and print how to connect."""
     import threading
 
-    from growthnav.cli.connectors_file import sandbox_connectors, write_connectors_file
     from growthnav.cli.demo import DEMO_CONNECTORS, exports_once
+    from growthnav.cli.sandbox_connectors import sandbox_connectors, write_connectors_file
     from growthnav.sandbox.sandbox import SYSTEMS, Sandbox
 
     with _errors():

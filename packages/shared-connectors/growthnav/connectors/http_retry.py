@@ -8,9 +8,8 @@ asked (``Retry-After``) or backing off exponentially, and re-raised after the la
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from growthnav.connectors.exceptions import RateLimitedError, TransientError
 from tenacity import (
     RetryCallState,
@@ -19,6 +18,9 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 #: The longest wait a source's Retry-After is allowed to impose.
@@ -66,6 +68,8 @@ def send(
     client: httpx.Client, source: str, method: str, url: str, **options: Any
 ) -> httpx.Response:
     """One request; a dropped or timed-out connection is a ``TransientError``."""
+    import httpx
+
     try:
         response = client.request(method, url, **options)
     except httpx.TransportError as exc:

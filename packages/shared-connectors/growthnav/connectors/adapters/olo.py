@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 from growthnav.connectors.base import BaseConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, FatalAPIError
@@ -24,6 +23,9 @@ from growthnav.connectors.http_retry import retrying, send
 from growthnav.connectors.registry import get_registry
 from growthnav.connectors.spec import ConnectorSpec, SpecModel
 from pydantic import Field, SecretStr
+
+if TYPE_CHECKING:
+    import httpx
 
 #: The API's largest page.
 MAX_PAGE = 100
@@ -88,6 +90,8 @@ class OloConnector(BaseConnector):
         return params
 
     def _client_for(self) -> httpx.Client:
+        import httpx
+
         if self._http is None:
             credentials = self.settings.credentials
             if credentials is None:

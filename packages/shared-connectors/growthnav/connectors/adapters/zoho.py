@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import httpx
 from growthnav.connectors.base import BaseConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, FatalAPIError
@@ -25,6 +24,9 @@ from growthnav.connectors.http_retry import retrying, send
 from growthnav.connectors.registry import get_registry
 from growthnav.connectors.spec import ConnectorSpec, RecordKindParams, SpecModel
 from pydantic import Field, SecretStr
+
+if TYPE_CHECKING:
+    import httpx
 
 PER_PAGE = 200
 DATA_CENTRES = {"us": ".com", "eu": ".eu", "in": ".in", "au": ".com.au", "jp": ".jp"}
@@ -103,6 +105,8 @@ class ZohoConnector(BaseConnector):
         return wanted if "Modified_Time" in wanted else [*wanted, "Modified_Time"]
 
     def _client_for(self) -> httpx.Client:
+        import httpx
+
         if self._http is None:
             self._http = httpx.Client(timeout=self.params.timeout)
         return self._http

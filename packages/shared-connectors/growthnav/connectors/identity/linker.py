@@ -41,8 +41,6 @@ from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.phones import PhoneBatchParser
 from growthnav.conversions.positions import row_positions
 from growthnav.conversions.records import records_to_arrow
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 logger = logging.getLogger(__name__)
 
@@ -392,6 +390,10 @@ def _known_links(
 
 
 def _components(size: int, left: np.ndarray[Any, Any], right: np.ndarray[Any, Any]) -> Any:
+    # Imported here: SciPy (like Splink) costs every CLI command its import time otherwise.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(size, size))
     return connected_components(graph, directed=False)[1]
 
