@@ -6,8 +6,8 @@ make (``None``: the column maps to nothing). Sources marked ``held_out`` were wr
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
 Each round holds out sources written and labelled before the rules are changed again; once
-their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 6
-held out seven sources each; round 7 holds out the seven at the end of ``SOURCES``. The bench
+their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 7
+held out seven sources each; round 8 holds out the seven at the end of ``SOURCES``. The bench
 never prints the held-out set's mistakes, only its scores, and ``--tuning`` does not even map
 them.
 
@@ -186,6 +186,15 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
         r.choice("ABCDEFGHJKLMNPQRSTVWXYZ0123456789") for _ in range(26)
     ),
     "small_count": lambda r, i: str(r.randint(1, 3)),
+    "clover_id": lambda r, i: "".join(
+        r.choice("ABCDEFGHJKMNPQRSTVWXYZ0123456789") for _ in range(13)
+    ),
+    "clover_customer": lambda r, i: f"C{r.randrange(60):012d}",
+    "epoch_ms_created": lambda r, i: str(int(_moment(r).timestamp() * 1000)),
+    "masked_card": lambda r, i: f"XXXX{r.randrange(10000):04d}",
+    "magento_increment": lambda r, i: f"{100000001 + i:09d}",
+    "state_word": lambda r, i: r.choice(("complete", "processing", "canceled")),
+    "ip_addr": lambda r, i: f"198.51.100.{r.randrange(256)}",
 }
 
 
@@ -1313,7 +1322,7 @@ SOURCES: tuple[Source, ...] = (
         ),
         held_out=False,  # held out in round 6; its mistakes were read
     ),
-    # Round 7 (held out): written and labelled before any change made after reading round 6.
+    # Round 7: written and labelled before any change made after reading round 6.
     Source(
         "Stripe Customers export",
         (
@@ -1330,7 +1339,7 @@ SOURCES: tuple[Source, ...] = (
             C("Payment Count", "visits"),
             C("Refunded Volume", "small_money"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 7; its mistakes were read
     ),
     Source(
         "Salesforce Order",
@@ -1348,7 +1357,7 @@ SOURCES: tuple[Source, ...] = (
             C("LastModifiedDate", "iso"),
             C("Type", "category"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 7; its mistakes were read
     ),
     Source(
         "Paytronix guest export",
@@ -1365,7 +1374,7 @@ SOURCES: tuple[Source, ...] = (
             C("Points Balance", "points"),
             C("Favorite Store", "store"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 7; its mistakes were read
     ),
     Source(
         "Mailchimp e-commerce orders (API)",
@@ -1384,7 +1393,7 @@ SOURCES: tuple[Source, ...] = (
             C("updated_at_foreign", "iso"),
             C("landing_site", "url"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 7; its mistakes were read
     ),
     Source(
         "Square Loyalty accounts (API)",
@@ -1399,7 +1408,7 @@ SOURCES: tuple[Source, ...] = (
             C("created_at", "iso"),
             C("updated_at", "iso"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 7; its mistakes were read
     ),
     Source(
         "Upserve checks export",
@@ -1419,7 +1428,7 @@ SOURCES: tuple[Source, ...] = (
             C("Payment Type", "card_brand"),
             C("Location", "store", "location_name"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 7; its mistakes were read
     ),
     Source(
         "Wix eCommerce orders export",
@@ -1439,6 +1448,148 @@ SOURCES: tuple[Source, ...] = (
             C("Total tax", "small_money"),
             C("Total", "money", "value"),
             C("Currency", "currency", "currency"),
+        ),
+        held_out=False,  # held out in round 7; its mistakes were read
+    ),
+    # Round 8 (held out): written and labelled before any change made after reading round 7.
+    Source(
+        "HubSpot orders (API)",
+        (
+            C("hs_object_id", "order_id", "transaction_id"),
+            C("hs_order_name", "text"),
+            C("hs_external_order_id", "pos_ref"),
+            C("hs_total_price", "money", "value"),
+            C("hs_subtotal_price", "money"),
+            C("hs_tax", "small_money"),
+            C("hs_shipping_cost", "small_money"),
+            C("hs_currency_code", "currency", "currency"),
+            C("hs_createdate", "iso", "timestamp"),
+            C("hs_lastmodifieddate", "iso"),
+            C("hs_fulfillment_status", "status"),
+            C("hs_billing_address_postal_code", "zip", "postal_code"),
+            C("associated_contact_id", "customer_id", "user_id"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Square Customers API",
+        (
+            C("id", "square_id", "transaction_id"),
+            C("given_name", "first", "first_name"),
+            C("family_name", "last", "last_name"),
+            C("email_address", "email", "email"),
+            C("phone_number", "phone", "phone"),
+            C("address.postal_code", "zip", "postal_code"),
+            C("created_at", "iso", "timestamp"),
+            C("updated_at", "iso"),
+            C("reference_id", "pos_ref"),
+            C("creation_source", "category"),
+            C("preferences.email_unsubscribed", "bool"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Clover Orders API",
+        (
+            C("id", "clover_id", "transaction_id"),
+            C("currency", "currency", "currency"),
+            C("total", "cents", "value"),
+            C("createdTime", "epoch_ms_created", "timestamp"),
+            C("clientCreatedTime", "epoch_ms_created"),
+            C("modifiedTime", "epoch_ms_created"),
+            C("state", "status"),
+            C("paymentState", "status"),
+            C("employee.id", "clover_id"),
+            C("customers.elements.0.id", "clover_customer", "user_id"),
+            C("device.id", "guid"),
+            C("orderType.label", "category"),
+            C("title", "text"),
+            C("note", "text"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Spendgo transactions export",
+        (
+            C("Transaction ID", "order_id", "transaction_id"),
+            C("Member ID", "member", "user_id"),
+            C("Phone", "phone", "phone"),
+            C("Email", "email", "email"),
+            C("Store Number", "store_id", "location_id"),
+            C("Store Name", "store", "location_name"),
+            C("Transaction Date", "us_datetime", "timestamp"),
+            C("Check Total", "money", "value"),
+            C("Points Earned", "points"),
+            C("Receipt Number", "pos_ref"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Authorize.Net transaction report",
+        (
+            C("Transaction ID", "order_id", "transaction_id"),
+            C("Transaction Status", "status"),
+            C("Submit Date/Time", "us_datetime", "timestamp"),
+            C("Settlement Date/Time", "us_datetime"),
+            C("Authorization Amount", "money"),
+            C("Settlement Amount", "money", "value"),
+            C("Invoice Number", "invoice_number"),
+            C("Customer ID", "customer_id", "user_id"),
+            C("Customer First Name", "first", "first_name"),
+            C("Customer Last Name", "last", "last_name"),
+            C("Email", "email", "email"),
+            C("Phone", "phone", "phone"),
+            C("Zip", "zip", "postal_code"),
+            C("Card Number", "masked_card"),
+            C("Card Type", "card_brand"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Magento sales_order table",
+        (
+            C("increment_id", "magento_increment", "transaction_id"),
+            C("customer_id", "customer_id", "user_id"),
+            C("customer_email", "email", "email"),
+            C("customer_firstname", "first", "first_name"),
+            C("customer_lastname", "last", "last_name"),
+            C("created_at", "iso_local", "timestamp"),
+            C("updated_at", "iso_local"),
+            C("grand_total", "money", "value"),
+            C("base_grand_total", "money"),
+            C("subtotal", "money"),
+            C("tax_amount", "small_money"),
+            C("shipping_amount", "small_money"),
+            C("discount_amount", "small_money"),
+            C("order_currency_code", "currency", "currency"),
+            C("base_currency_code", "currency"),
+            C("state", "state_word"),
+            C("status", "state_word"),
+            C("total_qty_ordered", "count", "quantity"),
+            C("store_id", "store_id"),
+            C("remote_ip", "ip_addr"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "WooCommerce REST API orders",
+        (
+            C("id", "order_id", "transaction_id"),
+            C("number", "order_number"),
+            C("status", "status"),
+            C("currency", "currency", "currency"),
+            C("date_created", "iso_local"),
+            C("date_paid", "iso_local", "timestamp"),
+            C("total", "money", "value"),
+            C("total_tax", "small_money"),
+            C("discount_total", "small_money"),
+            C("customer_id", "customer_id", "user_id"),
+            C("billing.first_name", "first", "first_name"),
+            C("billing.last_name", "last", "last_name"),
+            C("billing.email", "email", "email"),
+            C("billing.phone", "phone", "phone"),
+            C("billing.postcode", "zip", "postal_code"),
+            C("payment_method_title", "card_brand"),
         ),
         held_out=True,
     ),
