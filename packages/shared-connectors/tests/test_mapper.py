@@ -526,3 +526,66 @@ def test_campaign_fields_and_a_combined_source_medium() -> None:
     assert mapped["Source / Medium"] is None
     assert mapped["Total Purchases"] is None  # a customer's purchases summed: no one purchase
     assert "utm_medium" in {mapped["context_campaign_medium"], mapped["traffic_source_medium"]}
+
+
+def test_an_objects_own_id_over_its_display_number_and_its_effective_date() -> None:
+    rows = [
+        {
+            "Id": f"801{i:015d}",
+            "OrderNumber": f"{100 + i:08d}",
+            "EffectiveDate": f"2024-03-0{i + 1}",
+            "CreatedDate": f"2024-03-0{i + 1}T09:00:00Z",
+            "TotalAmount": "420.00",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Id"] == "transaction_id"
+    assert mapped["OrderNumber"] is None
+    assert mapped["EffectiveDate"] == "timestamp"
+
+
+def test_when_an_order_was_processed_and_when_a_member_enrolled() -> None:
+    orders = [
+        {
+            "id": str(i),
+            "processed_at_foreign": f"2024-03-0{i + 1}T12:00:00Z",
+            "updated_at_foreign": f"2024-03-0{i + 2}T12:00:00Z",
+            "order_total": "30.00",
+        }
+        for i in range(5)
+    ]
+    assert field_map(orders)["processed_at_foreign"] == "timestamp"
+    members = [
+        {
+            "id": f"LA{i:06d}",
+            "phone_number": f"+1212555{i:04d}",
+            "enrolled_at": f"2024-03-0{i + 1}T12:00:00Z",
+            "created_at": f"2024-02-0{i + 1}T12:00:00Z",
+        }
+        for i in range(5)
+    ]
+    assert field_map(members)["enrolled_at"] == "timestamp"
+
+
+def test_a_card_number_written_out_is_a_loyalty_card_a_masked_one_is_not() -> None:
+    guests = [
+        {"Card Number": f"60{i:014d}", "Email": f"ana{i}@example.com", "Points": "40"}
+        for i in range(5)
+    ]
+    # A list of loyalty members: the card keys it.
+    assert field_map(guests)["Card Number"] == "transaction_id"
+    payments = [
+        {
+            "Transaction ID": str(i),
+            "Card Number": f"XXXX{1000 + i}",
+            "Member Card Number": f"TX{40000000 + i}",
+            "Settlement Amount": "12.00",
+            "Item": "Taco Box",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(payments)
+    assert mapped["Card Number"] is None
+    assert mapped["Member Card Number"] == "loyalty_id"
+    assert mapped["Item"] == "product_name"

@@ -143,7 +143,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("object id", 0.8),
             ("order number", 0.7),
             ("order", 0.45),
-            ("id", 0.5),
+            # A record's own primary key (an API object's "Id"): over a display number.
+            ("id", 0.75),
         ),
         (*_ID_AGAINST, "customer", "user", "contact", "external", "reference", "brand", "member"),
         "id",
@@ -174,13 +175,17 @@ TARGET_RULES: dict[str, _Target] = {
             ("customer since", 0.8),
             ("member since", 0.8),
             ("since", 0.6),
+            *_with_time_words(("signup", "sign up", "joined", "join", "enrolled"), 0.8),
+            *_with_time_words(("registered", "registration", "enrollment"), 0.8),
             ("signup", 0.7),
             ("sign up", 0.7),
             ("joined", 0.7),
-            ("join date", 0.8),
             ("enrolled", 0.7),
             ("registered", 0.7),
-            ("registration date", 0.8),
+            # When an order was processed (placed) and when a document took effect.
+            ("processed at", 0.85),
+            ("processed", 0.75),
+            ("effective date", 0.8),
             *_EVENT_TIMES,
         ),
         (
@@ -320,6 +325,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("item name", 0.9),
             ("menu item", 0.9),
             ("product", 0.6),
+            ("item", 0.5),
             ("product title", 0.95),
             ("item title", 0.9),
         ),
@@ -462,9 +468,12 @@ TARGET_RULES: dict[str, _Target] = {
             ("rewards number", 0.95),
             ("loyalty card", 0.85),
             ("membership id", 1.0),
+            # A card number written out in full is a loyalty or gift card: a payment card's
+            # never leaves the processor unmasked.
+            ("card number", 0.7),
         ),
         (),
-        "key",
+        "unmasked",
     ),
 }
 
@@ -559,6 +568,11 @@ def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
         if profile.unique_ratio >= 0.98:
             return 1.1, "every value is distinct"
         return 0.75, f"only {profile.unique_ratio:.0%} of values are distinct"
+    if kind == "unmasked":
+        masked = profile.rate("card_last4")
+        if masked >= 0.5:
+            return 0.2, f"{masked:.0%} of values are masked card digits"
+        return 1.0, "values are written out in full"
     # "key": an identifier that may repeat (a customer, a store).
     if profile.inferred_type == "datetime" or _any_rate(profile, "email", "currency") > 0.5:
         return 0.3, "values do not look like identifiers"
