@@ -6,8 +6,8 @@ make (``None``: the column maps to nothing). Sources marked ``held_out`` were wr
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
 Each round holds out sources written and labelled before the rules are changed again; once
-their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 7
-held out seven sources each; round 8 holds out the seven at the end of ``SOURCES``. The bench
+their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 8
+held out seven sources each; round 9 holds out the seven at the end of ``SOURCES``. The bench
 never prints the held-out set's mistakes, only its scores, and ``--tuning`` does not even map
 them.
 
@@ -195,6 +195,18 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "magento_increment": lambda r, i: f"{100000001 + i:09d}",
     "state_word": lambda r, i: r.choice(("complete", "processing", "canceled")),
     "ip_addr": lambda r, i: f"198.51.100.{r.randrange(256)}",
+    "shopify_name": lambda r, i: f"#{1001 + i}",
+    "shopify_id": lambda r, i: str(5_000_000_000_000 + i * 7),
+    "snowplow_id": lambda r, i: str(__import__("uuid").UUID(int=r.getrandbits(128))),
+    "domain_userid": lambda r, i: f"{r.getrandbits(64):016x}",
+    "url_path": lambda r, i: r.choice(("/order/confirm", "/checkout/thanks")),
+    "qb_num": lambda r, i: str(1000 + i),
+    "qb_type": lambda r, i: "Sales Receipt",
+    "memo": lambda r, i: r.choice(("Catering order", "Gift card", "")),
+    "deposit_account": lambda r, i: r.choice(("Undeposited Funds", "Checking")),
+    "braze_id": lambda r, i: f"{r.getrandbits(96):024x}",
+    "external_user": lambda r, i: f"usr_{i:06d}",
+    "merchant": lambda r, i: "4821",
 }
 
 
@@ -1451,7 +1463,7 @@ SOURCES: tuple[Source, ...] = (
         ),
         held_out=False,  # held out in round 7; its mistakes were read
     ),
-    # Round 8 (held out): written and labelled before any change made after reading round 7.
+    # Round 8: written and labelled before any change made after reading round 7.
     Source(
         "HubSpot orders (API)",
         (
@@ -1469,7 +1481,7 @@ SOURCES: tuple[Source, ...] = (
             C("hs_billing_address_postal_code", "zip", "postal_code"),
             C("associated_contact_id", "customer_id", "user_id"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 8; its mistakes were read
     ),
     Source(
         "Square Customers API",
@@ -1486,7 +1498,7 @@ SOURCES: tuple[Source, ...] = (
             C("creation_source", "category"),
             C("preferences.email_unsubscribed", "bool"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 8; its mistakes were read
     ),
     Source(
         "Clover Orders API",
@@ -1506,7 +1518,7 @@ SOURCES: tuple[Source, ...] = (
             C("title", "text"),
             C("note", "text"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 8; its mistakes were read
     ),
     Source(
         "Spendgo transactions export",
@@ -1522,7 +1534,7 @@ SOURCES: tuple[Source, ...] = (
             C("Points Earned", "points"),
             C("Receipt Number", "pos_ref"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 8; its mistakes were read
     ),
     Source(
         "Authorize.Net transaction report",
@@ -1543,7 +1555,7 @@ SOURCES: tuple[Source, ...] = (
             C("Card Number", "masked_card"),
             C("Card Type", "card_brand"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 8; its mistakes were read
     ),
     Source(
         "Magento sales_order table",
@@ -1569,7 +1581,7 @@ SOURCES: tuple[Source, ...] = (
             C("store_id", "store_id"),
             C("remote_ip", "ip_addr"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 8; its mistakes were read
     ),
     Source(
         "WooCommerce REST API orders",
@@ -1590,6 +1602,138 @@ SOURCES: tuple[Source, ...] = (
             C("billing.phone", "phone", "phone"),
             C("billing.postcode", "zip", "postal_code"),
             C("payment_method_title", "card_brand"),
+        ),
+        held_out=False,  # held out in round 8; its mistakes were read
+    ),
+    # Round 9 (held out): written and labelled before any change made after reading round 8.
+    Source(
+        "Shopify Orders API",
+        (
+            C("id", "shopify_id", "transaction_id"),
+            C("name", "shopify_name"),
+            C("email", "email", "email"),
+            C("created_at", "iso_local"),
+            C("processed_at", "iso_local", "timestamp"),
+            C("updated_at", "iso_local"),
+            C("closed_at", "iso_local"),
+            C("currency", "currency", "currency"),
+            C("total_price", "money", "value"),
+            C("subtotal_price", "money"),
+            C("total_tax", "small_money"),
+            C("total_discounts", "small_money"),
+            C("financial_status", "status"),
+            C("customer.id", "customer_id", "user_id"),
+            C("customer.first_name", "first", "first_name"),
+            C("customer.last_name", "last", "last_name"),
+            C("billing_address.zip", "zip", "postal_code"),
+            C("billing_address.phone", "phone", "phone"),
+            C("landing_site", "url"),
+            C("source_name", "category"),
+            C("location_id", "store_id", "location_id"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "HubSpot contacts export (CSV)",
+        (
+            C("Record ID", "order_id", "transaction_id"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Email", "email", "email"),
+            C("Phone Number", "phone", "phone"),
+            C("Postal Code", "zip", "postal_code"),
+            C("Create Date", "us_datetime", "timestamp"),
+            C("Last Activity Date", "us_datetime"),
+            C("Contact owner", "employee_name"),
+            C("Lifecycle Stage", "stage"),
+            C("Original Source", "utm_source", "utm_source"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Thanx USERS (Snowflake)",
+        (
+            C("USER_ID", "order_id", "transaction_id"),
+            C("EMAIL", "email", "email"),
+            C("FIRST_NAME", "first", "first_name"),
+            C("LAST_NAME", "last", "last_name"),
+            C("PHONE", "phone", "phone"),
+            C("ZIP_CODE", "zip", "postal_code"),
+            C("CREATED_AT", "iso", "timestamp"),
+            C("BIRTHDAY", "date"),
+            C("MERCHANT_ID", "merchant"),
+            C("STATE", "state"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Snowplow atomic.events (transactions)",
+        (
+            C("event_id", "snowplow_id"),
+            C("collector_tstamp", "iso"),
+            C("derived_tstamp", "iso", "timestamp"),
+            C("dvce_created_tstamp", "iso"),
+            C("user_id", "user_key", "user_id"),
+            C("domain_userid", "domain_userid"),
+            C("network_userid", "snowplow_id"),
+            C("tr_orderid", "order_id", "transaction_id"),
+            C("tr_total", "money", "value"),
+            C("tr_tax", "small_money"),
+            C("tr_shipping", "small_money"),
+            C("tr_currency", "currency", "currency"),
+            C("mkt_source", "utm_source", "utm_source"),
+            C("mkt_medium", "utm_medium", "utm_medium"),
+            C("mkt_campaign", "campaign", "utm_campaign"),
+            C("page_urlpath", "url_path"),
+            C("user_ipaddress", "ip_addr"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "QuickBooks Online sales receipts",
+        (
+            C("Date", "us_date", "timestamp"),
+            C("Transaction type", "qb_type"),
+            C("Num", "qb_num", "transaction_id"),
+            C("Customer", "full_name"),
+            C("Memo/Description", "memo"),
+            C("Payment method", "card_brand"),
+            C("Deposit To", "deposit_account"),
+            C("Amount", "money", "value"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Revel customers export",
+        (
+            C("Customer ID", "order_id", "transaction_id"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Email", "email", "email"),
+            C("Phone Number", "phone", "phone"),
+            C("Zip", "zip", "postal_code"),
+            C("Created Date", "us_datetime", "timestamp"),
+            C("Total Visits", "visits"),
+            C("Total Spent", "big_money"),
+            C("Last Visit", "us_date"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Braze users export",
+        (
+            C("external_id", "external_user", "transaction_id"),
+            C("braze_id", "braze_id"),
+            C("email", "email", "email"),
+            C("phone", "phone", "phone"),
+            C("first_name", "first", "first_name"),
+            C("last_name", "last", "last_name"),
+            C("created_at", "iso", "timestamp"),
+            C("total_revenue", "big_money"),
+            C("purchase_count", "visits"),
+            C("home_city", "city"),
+            C("country", "country"),
+            C("email_subscribe", "status"),
         ),
         held_out=True,
     ),
