@@ -578,6 +578,7 @@ def test_a_card_number_written_out_is_a_loyalty_card_a_masked_one_is_not() -> No
     payments = [
         {
             "Transaction ID": str(i),
+            "Customer ID": str(5000 + i),
             "Card Number": f"XXXX{1000 + i}",
             "Member Card Number": f"TX{40000000 + i}",
             "Settlement Amount": "12.00",
@@ -589,3 +590,51 @@ def test_a_card_number_written_out_is_a_loyalty_card_a_masked_one_is_not() -> No
     assert mapped["Card Number"] is None
     assert mapped["Member Card Number"] == "loyalty_id"
     assert mapped["Item"] == "product_name"
+
+
+def test_when_a_payment_was_submitted_not_when_its_batch_settled() -> None:
+    rows = [
+        {
+            "Transaction ID": str(i),
+            "Submit Date/Time": f"03/0{i + 1}/2024 12:00 PM",
+            "Settlement Date/Time": f"03/0{i + 2}/2024 03:00 AM",
+            "Settlement Amount": "12.00",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Submit Date/Time"] == "timestamp"
+    assert mapped["Settlement Date/Time"] is None
+
+
+def test_the_currency_and_total_the_customer_paid_in_not_the_stores_base() -> None:
+    rows = [
+        {
+            "increment_id": str(100000001 + i),
+            "created_at": f"2024-03-0{i + 1} 12:00:00",
+            "base_grand_total": "10.00",
+            "grand_total": "13.60",
+            "base_currency_code": "USD",
+            "order_currency_code": "CAD",
+            "customers.elements.0.id": f"C{i:012d}",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["order_currency_code"] == "currency"
+    assert mapped["base_currency_code"] is None
+    assert mapped["grand_total"] == "value"
+    assert mapped["customers.elements.0.id"] == "user_id"
+
+
+def test_in_purchases_naming_no_other_customer_the_member_is_the_customer() -> None:
+    rows = [
+        {
+            "Transaction ID": str(i),
+            "Member ID": str(880000 + i % 2),
+            "Transaction Date": f"03/0{i + 1}/2024 12:00 PM",
+            "Check Total": "18.00",
+        }
+        for i in range(5)
+    ]
+    assert field_map(rows)["Member ID"] == "user_id"

@@ -60,6 +60,8 @@ _ABBREVIATIONS = {
     "ln": "last name",
     "zp": "zip",
     "#": "number",
+    # A customer nested in an API object (customers.elements.0.id) is still the customer.
+    "customers": "customer",
     # A GUID or UUID column is an id column (Toast's ORDER_GUID, RESTAURANT_GUID...).
     "guid": "id",
     "uuid": "id",
@@ -161,7 +163,6 @@ TARGET_RULES: dict[str, _Target] = {
             ("transaction date", 1.0),
             ("transaction time", 1.0),
             ("completed at", 0.95),
-            ("settled at", 0.9),
             ("business date", 0.7),
             ("timestamp", 0.85),
             ("date", 0.55),
@@ -184,6 +185,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("registered", 0.7),
             # When an order was processed (placed) and when a document took effect.
             ("processed at", 0.85),
+            *_with_time_words(("submitted", "submit"), 0.9),
             ("processed", 0.75),
             ("effective date", 0.8),
             *_EVENT_TIMES,
@@ -198,6 +200,9 @@ TARGET_RULES: dict[str, _Target] = {
             "activity",
             "due",
             "expected",
+            # When the processor settled the day's batch, not when the customer paid.
+            "settled",
+            "settlement",
         ),
         _TIME_KINDS,
         # A customer's last (or next) visit summarises many purchases: it is none of them.
@@ -247,6 +252,7 @@ TARGET_RULES: dict[str, _Target] = {
             "count",
             "items",
             "credit",
+            "base",
         ),
         "money",
         # Summaries of a customer (lifetime spend, points balance): no purchase's value.
@@ -270,7 +276,10 @@ TARGET_RULES: dict[str, _Target] = {
         ),
     ),
     "currency": _Target(
-        (("currency", 1.0), ("currency code", 1.0), ("iso currency", 1.0)), (), "currency"
+        (("currency", 1.0), ("currency code", 1.0), ("iso currency", 1.0)),
+        # A store's base (accounting) currency, not the one the customer paid in.
+        ("base",),
+        "currency",
     ),
     "user_id": _Target(
         (
@@ -661,6 +670,7 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
         chosen[suggestion.source_field] = suggestion
         used.add(str(suggestion.target_field))
     _key_people_list(chosen, profiles)
+    _member_is_the_customer(chosen)
     result = []
     for name, profile in profiles.items():
         if name in chosen:
@@ -730,6 +740,25 @@ def _key_people_list(
         f"{person.reason}; every row is a different person and nothing names a purchase: "
         "a list of people, keyed by this id",
         modifier=person.modifier,
+    )
+
+
+def _member_is_the_customer(chosen: dict[str, MappingSuggestion]) -> None:
+    """In purchases with no customer id, the loyalty member who bought is the customer."""
+    by_target = {str(s.target_field): s for s in chosen.values()}
+    member = by_target.get("loyalty_id")
+    if (
+        "user_id" in by_target
+        or "value" not in by_target
+        or member is None
+        or "member" not in tokens(member.source_field)
+    ):
+        return
+    chosen[member.source_field] = MappingSuggestion(
+        member.source_field,
+        "user_id",
+        member.confidence,
+        f"{member.reason}; the purchases name no other customer: the member is the customer",
     )
 
 
