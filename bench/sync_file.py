@@ -4,9 +4,10 @@
 
 Prints wall time, rows/s and peak RSS for: the file connector's full sync (first run, then a
 second run where every row is unchanged); a plain per-record Python loop inserting into
-DuckDB (run on --loop-rows and reported per row); and the ceiling, DuckDB reading the file
-(all columns). Each runs in its own process so peak RSS is its own. Writes
-bench/results/sync_file.json.
+DuckDB (run on --loop-rows and reported per row); a bound for a set-based sync (the
+normalization SQL run once over the whole file into a DuckDB table: no merge, raw records,
+rejects table or checkpoints); and the ceiling, DuckDB reading the file (all columns). Each
+runs in its own process so peak RSS is its own. Writes bench/results/sync_file.json.
 """
 
 from __future__ import annotations
@@ -128,6 +129,41 @@ def run_loop(path: Path, home: Path, rows: int) -> dict[str, Any]:
     }
 
 
+def run_set_based(path: Path, home: Path) -> dict[str, Any]:
+    """Our normalization SQL run once over the whole file into a DuckDB file table.
+
+    A bound for a set-based sync, not a sync: no keyed merge, no raw records, no rejects
+    table, no per-batch checkpoint, and phones the SQL fast path leaves are not completed.
+    """
+    from growthnav.conversions import BatchNormalizer
+    from growthnav.conversions.duckdb_arrow import connect
+
+    normalizer = BatchNormalizer(
+        "bench", THANX_FIELD_MAP, connector_id="bench", timezone="America/New_York"
+    )
+    schema = pq.read_schema(path)
+    sql = normalizer._sql(schema, normalizer._inputs(schema))
+    connection = connect(str(home / "set_based.duckdb"))
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET memory_limit = '1GB'")
+    connection.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet('{path}')")
+    start = time.perf_counter()
+    connection.execute(f"CREATE TABLE normalized AS {sql}")
+    seconds = time.perf_counter() - start
+    count = connection.execute("SELECT count(*) FROM normalized").fetchall()[0][0]
+    connection.close()
+    return {
+        "runs": [
+            {
+                "method": "bound: normalization SQL, set-based, no merge",
+                "seconds": seconds,
+                "rows": count,
+            }
+        ],
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def run_ceiling(path: Path) -> dict[str, Any]:
     connection = duckdb.connect()
     start = time.perf_counter()
@@ -168,6 +204,8 @@ def main() -> None:
             print(json.dumps(run_connector(path, home)))
         elif kind == "loop":
             print(json.dumps(run_loop(path, home, loop_rows)))
+        elif kind == "set_based":
+            print(json.dumps(run_set_based(path, home)))
         else:
             print(json.dumps(run_ceiling(path)))
         return
@@ -179,7 +217,7 @@ def main() -> None:
         path = Path(tmp) / "thanx_purchases.parquet"
         make_file(path, args.rows)
         results = []
-        for kind in ("connector", "loop", "ceiling"):
+        for kind in ("connector", "loop", "set_based", "ceiling"):
             report = child(kind, path, Path(tmp) / kind, args.loop_rows)
             for run in report["runs"]:
                 run["rows_per_s"] = round(run["rows"] / run["seconds"])
