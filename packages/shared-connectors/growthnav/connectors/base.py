@@ -436,3 +436,23 @@ def _parse_cursor(text: str | None) -> datetime | None:
     if not text:
         return None
     return parse_timestamp(text).value
+
+
+class ChangeStreamConnector(BaseConnector):
+    """A source read as one stream of changed records in cursor order (an API's pages).
+
+    Adapters supply ``_changes``; ``fetch_records`` takes the limit from it.
+    """
+
+    def fetch_records(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield records whose cursor is ``>= since`` and ``< until``, in cursor order."""
+        return islice(self._changes(since, until), limit)
+
+    @abstractmethod
+    def _changes(self, since: datetime | None, until: datetime | None) -> Iterator[dict[str, Any]]:
+        """Every record changed in ``[since, until)``, in cursor order, page after page."""

@@ -11,12 +11,11 @@ skipping the records already handed over. Records are ``id`` plus the requested 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any, ClassVar, Literal
 
-from growthnav.connectors.base import BaseConnector
+from growthnav.connectors.base import ChangeStreamConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, FatalAPIError, SchemaError
 from growthnav.connectors.registry import get_registry
@@ -71,7 +70,7 @@ class HubSpotParams(RecordKindParams):
     max_attempts: int = Field(default=5, ge=1, description="tries per request before failing")
 
 
-class HubSpotConnector(BaseConnector):
+class HubSpotConnector(ChangeStreamConnector):
     """Reads one HubSpot object type."""
 
     connector_type: ClassVar[ConnectorType] = ConnectorType.HUBSPOT
@@ -189,15 +188,6 @@ class HubSpotConnector(BaseConnector):
             object_type=self.params.object_type,
             public_object_search_request=request,
         )
-
-    def fetch_records(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield objects modified at or after ``since`` (before ``until``), in that order."""
-        return islice(self._changes(since, until), limit)
 
     def _changes(
         self, since: datetime | None, until: datetime | None

@@ -10,12 +10,11 @@ and dropped connections are retried with backoff (``Retry-After`` honoured); a r
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Mapping
 from datetime import UTC, datetime
-from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from growthnav.connectors.base import BaseConnector
+from growthnav.connectors.base import ChangeStreamConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, FatalAPIError
 from growthnav.connectors.flatten import field_types, flatten
@@ -56,7 +55,7 @@ def flatten_order(order: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-class OloConnector(BaseConnector):
+class OloConnector(ChangeStreamConnector):
     """Reads a brand's online orders."""
 
     connector_type: ClassVar[ConnectorType] = ConnectorType.OLO
@@ -125,15 +124,6 @@ class OloConnector(BaseConnector):
         """One small request: the key and the brand are accepted."""
         self._page({"brand_id": self.params.brand_id, "limit": 1})
         self._authenticated = True
-
-    def fetch_records(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield flattened orders created in ``[since, until)``, in creation order."""
-        return islice(self._changes(since, until), limit)
 
     def _changes(
         self, since: datetime | None, until: datetime | None

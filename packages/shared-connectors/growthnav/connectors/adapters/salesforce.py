@@ -10,12 +10,11 @@ come flattened (``Account.Name``).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any, ClassVar
 
-from growthnav.connectors.base import BaseConnector
+from growthnav.connectors.base import ChangeStreamConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorType
 from growthnav.connectors.exceptions import (
     AuthenticationError,
@@ -105,7 +104,7 @@ def soql_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SalesforceConnector(BaseConnector):
+class SalesforceConnector(ChangeStreamConnector):
     """Reads one Salesforce object."""
 
     connector_type: ClassVar[ConnectorType] = ConnectorType.SALESFORCE
@@ -210,15 +209,6 @@ class SalesforceConnector(BaseConnector):
                 f"Salesforce {self.params.object_name} has no fields {', '.join(missing)}"
             )
         return {f: str(types.get(f, "reference")) for f in self.fields}
-
-    def fetch_records(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield records modified at or after ``since`` (before ``until``), in that order."""
-        return islice(self._changes(since, until), limit)
 
     def _changes(
         self, since: datetime | None, until: datetime | None

@@ -11,12 +11,11 @@ Nested values (``Contact_Name``, ``Owner``) become ``Contact_Name.id``, ``Owner.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
-from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from growthnav.connectors.base import BaseConnector
+from growthnav.connectors.base import ChangeStreamConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, FatalAPIError
 from growthnav.connectors.flatten import field_types, flatten
@@ -65,7 +64,7 @@ class ZohoParams(RecordKindParams):
     max_attempts: int = Field(default=5, ge=1, description="tries per request before failing")
 
 
-class ZohoConnector(BaseConnector):
+class ZohoConnector(ChangeStreamConnector):
     """Reads one Zoho CRM module."""
 
     connector_type: ClassVar[ConnectorType] = ConnectorType.ZOHO
@@ -181,15 +180,6 @@ class ZohoConnector(BaseConnector):
             )
         body: dict[str, Any] = response.json()
         return body
-
-    def fetch_records(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield records modified at or after ``since`` (before ``until``), in that order."""
-        return islice(self._changes(since, until), limit)
 
     def _changes(
         self, since: datetime | None, until: datetime | None
