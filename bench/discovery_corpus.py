@@ -6,8 +6,8 @@ make (``None``: the column maps to nothing). Sources marked ``held_out`` were wr
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
 Each round holds out sources written and labelled before the rules are changed again; once
-their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 8
-held out seven sources each; round 9 holds out the seven at the end of ``SOURCES``. The bench
+their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 9
+held out seven sources each; round 10 holds out the seven at the end of ``SOURCES``. The bench
 never prints the held-out set's mistakes, only its scores, and ``--tuning`` does not even map
 them.
 
@@ -198,6 +198,14 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "shopify_name": lambda r, i: f"#{1001 + i}",
     "shopify_id": lambda r, i: str(5_000_000_000_000 + i * 7),
     "snowplow_id": lambda r, i: str(__import__("uuid").UUID(int=r.getrandbits(128))),
+    "hex8": lambda r, i: f"{r.getrandbits(32):08x}",
+    "chargebee_id": lambda r, i: "".join(
+        r.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz0123456789") for _ in range(16)
+    ),
+    "payout_date": lambda r, i: (_moment(r) + timedelta(days=7)).strftime("%Y-%m-%d"),
+    "fulfillment": lambda r, i: r.choice(("Delivery", "Pickup")),
+    "table": lambda r, i: str(r.randint(1, 40)),
+    "score": lambda r, i: str(r.randint(0, 120)),
     "domain_userid": lambda r, i: f"{r.getrandbits(64):016x}",
     "url_path": lambda r, i: r.choice(("/order/confirm", "/checkout/thanks")),
     "qb_num": lambda r, i: str(1000 + i),
@@ -1605,7 +1613,7 @@ SOURCES: tuple[Source, ...] = (
         ),
         held_out=False,  # held out in round 8; its mistakes were read
     ),
-    # Round 9 (held out): written and labelled before any change made after reading round 8.
+    # Round 9: written and labelled before any change made after reading round 8.
     Source(
         "Shopify Orders API",
         (
@@ -1631,7 +1639,7 @@ SOURCES: tuple[Source, ...] = (
             C("source_name", "category"),
             C("location_id", "store_id", "location_id"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 9; its mistakes were read
     ),
     Source(
         "HubSpot contacts export (CSV)",
@@ -1648,7 +1656,7 @@ SOURCES: tuple[Source, ...] = (
             C("Lifecycle Stage", "stage"),
             C("Original Source", "utm_source", "utm_source"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 9; its mistakes were read
     ),
     Source(
         "Thanx USERS (Snowflake)",
@@ -1664,7 +1672,7 @@ SOURCES: tuple[Source, ...] = (
             C("MERCHANT_ID", "merchant"),
             C("STATE", "state"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 9; its mistakes were read
     ),
     Source(
         "Snowplow atomic.events (transactions)",
@@ -1687,7 +1695,7 @@ SOURCES: tuple[Source, ...] = (
             C("page_urlpath", "url_path"),
             C("user_ipaddress", "ip_addr"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 9; its mistakes were read
     ),
     Source(
         "QuickBooks Online sales receipts",
@@ -1701,7 +1709,7 @@ SOURCES: tuple[Source, ...] = (
             C("Deposit To", "deposit_account"),
             C("Amount", "money", "value"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 9; its mistakes were read
     ),
     Source(
         "Revel customers export",
@@ -1717,7 +1725,7 @@ SOURCES: tuple[Source, ...] = (
             C("Total Spent", "big_money"),
             C("Last Visit", "us_date"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 9; its mistakes were read
     ),
     Source(
         "Braze users export",
@@ -1734,6 +1742,150 @@ SOURCES: tuple[Source, ...] = (
             C("home_city", "city"),
             C("country", "country"),
             C("email_subscribe", "status"),
+        ),
+        held_out=False,  # held out in round 9; its mistakes were read
+    ),
+    # Round 10 (held out): written and labelled before any change made after reading round 9.
+    Source(
+        "DoorDash Merchant Portal transactions report",
+        (
+            C("Timestamp UTC time", "iso", "timestamp"),
+            C("Timestamp local time", "iso_local"),
+            C("Payout date", "payout_date"),
+            C("Store ID", "store_id", "location_id"),
+            C("Store name", "store", "location_name"),
+            C("Merchant store ID", "pos_ref"),
+            C("Transaction type", "category"),
+            C("Transaction ID", "meta_id"),
+            C("DoorDash order ID", "hex8", "transaction_id"),
+            C("Description", "text"),
+            C("Final order status", "status"),
+            C("Currency", "currency", "currency"),
+            C("Subtotal", "money", "value"),
+            C("Subtotal tax passed to merchant", "small_money"),
+            C("Commission", "small_money"),
+            C("Marketing fees", "small_money"),
+            C("Net total", "money"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Grubhub for Restaurants transaction history",
+        (
+            C("Restaurant", "store", "location_name"),
+            C("Restaurant ID", "store_id", "location_id"),
+            C("Order Number", "order_id", "transaction_id"),
+            C("Date", "us_date", "timestamp"),
+            C("Time", "time"),
+            C("Fulfillment Type", "fulfillment"),
+            C("Subtotal", "money", "value"),
+            C("Delivery Fee", "small_money"),
+            C("Sales Tax", "small_money"),
+            C("Tip", "small_money"),
+            C("Restaurant Total", "money"),
+            C("Commission", "small_money"),
+            C("Processing Fee", "small_money"),
+            C("Net Earnings", "money"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Chargebee invoices export",
+        (
+            C("Invoice Number", "invoice_number", "transaction_id"),
+            C("Invoice Date", "us_date"),
+            C("Customer Id", "chargebee_id", "user_id"),
+            C("Customer First Name", "first", "first_name"),
+            C("Customer Last Name", "last", "last_name"),
+            C("Customer Email", "email", "email"),
+            C("Subscription Id", "chargebee_id"),
+            C("Status", "status"),
+            C("Amount", "money"),
+            C("Amount Paid", "money", "value"),
+            C("Amount Due", "small_money"),
+            C("Tax", "small_money"),
+            C("Currency", "currency", "currency"),
+            C("Paid At", "us_datetime", "timestamp"),
+            C("Billing Address Zip", "zip", "postal_code"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Pipedrive deals export",
+        (
+            C("Deal - ID", "order_id", "transaction_id"),
+            C("Deal - Title", "text"),
+            C("Deal - Value", "big_money", "value"),
+            C("Deal - Currency", "currency", "currency"),
+            C("Deal - Status", "status"),
+            C("Deal - Owner", "employee_name"),
+            C("Deal - Deal created", "iso_local"),
+            C("Deal - Won time", "iso_local", "timestamp"),
+            C("Deal - Expected close date", "date"),
+            C("Person - Name", "full_name"),
+            C("Person - Email", "email", "email"),
+            C("Person - Phone", "phone", "phone"),
+            C("Organization - Name", "store"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Marketo leads export",
+        (
+            C("Id", "order_id", "transaction_id"),
+            C("First Name", "first", "first_name"),
+            C("Last Name", "last", "last_name"),
+            C("Email Address", "email", "email"),
+            C("Phone Number", "phone", "phone"),
+            C("Postal Code", "zip", "postal_code"),
+            C("Created At", "iso", "timestamp"),
+            C("Updated At", "iso"),
+            C("Lead Source", "utm_source", "utm_source"),
+            C("Lead Score", "score"),
+            C("Acquisition Program", "campaign", "utm_campaign"),
+            C("Lead Owner", "employee_name"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "NCR Aloha check summary export",
+        (
+            C("Store Number", "store_id", "location_id"),
+            C("Business Date", "date"),
+            C("Check Number", "order_number", "transaction_id"),
+            C("Open Time", "iso_local"),
+            C("Close Time", "iso_local", "timestamp"),
+            C("Server", "employee_name"),
+            C("Table", "table"),
+            C("Guests", "count"),
+            C("Gross Sales", "money"),
+            C("Comps", "small_money"),
+            C("Promos", "small_money"),
+            C("Net Sales", "money", "value"),
+            C("Tax", "small_money"),
+            C("Tips", "small_money"),
+            C("Loyalty Card", "pos_card", "loyalty_id"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Recharge charges export",
+        (
+            C("charge_id", "order_id", "transaction_id"),
+            C("customer_id", "customer_id", "user_id"),
+            C("email", "email", "email"),
+            C("created_at", "iso_local"),
+            C("scheduled_at", "date"),
+            C("processed_at", "iso_local", "timestamp"),
+            C("status", "status"),
+            C("type", "category"),
+            C("total_price", "money", "value"),
+            C("subtotal_price", "money"),
+            C("total_tax", "small_money"),
+            C("total_discounts", "small_money"),
+            C("currency", "currency", "currency"),
+            C("billing_address_zip", "zip", "postal_code"),
+            C("shopify_order_id", "shopify_id"),
         ),
         held_out=True,
     ),
