@@ -15,7 +15,8 @@ A list of people (a CRM's contacts, a loyalty program's members, a guest list) i
 the product loads it: the person's own id is the record's key (``transaction_id``) and a
 signup or creation date, when there is one, its timestamp. Round 3 first labelled two such
 lists with ``user_id`` and generated repeating ids for them; both were corrected when round 3
-joined the tuning set.
+joined the tuning set. A Salesforce Contact's ``LeadSource`` was labelled as
+nothing until round 9 joined the tuning set; it is now ``utm_source``, as on the Leads.
 """
 
 from __future__ import annotations
@@ -968,7 +969,7 @@ SOURCES: tuple[Source, ...] = (
             C("OwnerId", "sf_user"),
             C("CreatedDate", "iso", "timestamp"),
             C("LastModifiedDate", "iso"),
-            C("LeadSource", "category"),
+            C("LeadSource", "utm_source", "utm_source"),
             C("Loyalty_Number__c", "loyalty", "loyalty_id"),
             C("HasOptedOutOfEmail", "bool"),
         ),

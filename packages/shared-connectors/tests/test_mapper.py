@@ -638,3 +638,103 @@ def test_in_purchases_naming_no_other_customer_the_member_is_the_customer() -> N
         for i in range(5)
     ]
     assert field_map(rows)["Member ID"] == "user_id"
+
+
+def test_an_online_order_processed_not_closed_and_discounts_are_no_value() -> None:
+    rows = [
+        {
+            "id": str(5_000_000_000_000 + i),
+            "processed_at": f"2024-03-0{i + 1} 12:00:00",
+            "closed_at": f"2024-03-1{i + 1} 09:00:00",
+            "total_discounts": "1.50",
+            "total_price": "21.40",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["processed_at"] == "timestamp"
+    assert mapped["closed_at"] is None
+    assert mapped["total_price"] == "value"
+    assert mapped["total_discounts"] is None
+
+
+def test_an_events_derived_time_not_the_devices_clock_and_marketing_fields() -> None:
+    rows = [
+        {
+            "tr_orderid": str(100000 + i),
+            "derived_tstamp": f"2024-03-0{i + 1}T12:00:00Z",
+            "dvce_created_tstamp": f"2024-03-0{i + 1}T11:59:00Z",
+            "collector_tstamp": f"2024-03-0{i + 1}T12:00:02Z",
+            "tr_total": "12.00",
+            "mkt_source": "google",
+            "mkt_medium": "cpc",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert tokens("derived_tstamp") == ["derived", "timestamp"]
+    assert mapped["derived_tstamp"] == "timestamp"
+    assert mapped["dvce_created_tstamp"] is None
+    assert mapped["collector_tstamp"] is None
+    assert mapped["mkt_source"] == "utm_source"
+    assert mapped["mkt_medium"] == "utm_medium"
+
+
+def test_a_documents_bare_number_keys_it_and_a_customers_name_is_no_id() -> None:
+    rows = [
+        {
+            "Date": f"03/0{i + 1}/2024",
+            "Num": str(1001 + i),
+            "Customer": ("Ana Lee", "Ben Kim", "Chloe Rossi")[i % 3],
+            "Amount": "42.00",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Num"] == "transaction_id"
+    assert mapped["Customer"] is None
+
+
+def test_a_crm_contacts_original_source() -> None:
+    rows = [
+        {
+            "Record ID": str(100 + i),
+            "Email": f"a{i}@example.com",
+            "Create Date": f"03/0{i + 1}/2024 10:00 AM",
+            "Original Source": ("Organic Search", "Paid Social")[i % 2],
+        }
+        for i in range(5)
+    ]
+    assert field_map(rows)["Original Source"] == "utm_source"
+
+
+def test_customers_with_a_purchase_count_keyed_by_their_external_id() -> None:
+    rows = [
+        {
+            "external_id": f"usr_{i:04d}",
+            "braze_id": f"{i:024x}",
+            "email": f"a{i}@example.com",
+            "created_at": f"2024-03-0{i + 1}T12:00:00Z",
+            "total_revenue": f"{100 + i * 37}.50",
+            "purchase_count": str(3 + i),
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["external_id"] == "transaction_id"
+    assert mapped["braze_id"] is None
+    assert mapped["total_revenue"] is None
+    assert mapped["created_at"] == "timestamp"
+
+
+def test_an_orders_own_number_does_not_make_its_rows_customers() -> None:
+    rows = [
+        {
+            "Order Number": str(1001 + i),
+            "Order Date": f"2024-03-0{i + 1}",
+            "Total": "18.00",
+            "Email": f"a{i}@example.com",
+        }
+        for i in range(5)
+    ]
+    assert field_map(rows)["Total"] == "value"

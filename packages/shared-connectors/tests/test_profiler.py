@@ -27,6 +27,7 @@ PATTERN_CASES = [
     ("epoch_seconds", ["1706724300", "1672531200"]),
     ("epoch_millis", ["1706724300000", "1672531200123"]),
     ("amount_cents", ["1250", "999", "45000"]),
+    ("words", ["Ana Lee", "Chloe O'Neil", "Harbor St"]),
 ]
 
 
@@ -44,6 +45,7 @@ def test_each_pattern_is_detected(pattern: str, values: list[str]) -> None:
         ("us_zip", ["1000", "ABCDE"]),
         ("epoch_seconds", ["12", "99999999999"]),
         ("iso_currency_code", ["ABC", "XYZ"]),
+        ("words", ["ana lee", "C1042", "Ana"]),
     ],
 )
 def test_near_misses_are_not_detected(pattern: str, values: list[str]) -> None:

@@ -65,6 +65,9 @@ _ABBREVIATIONS = {
     # A GUID or UUID column is an id column (Toast's ORDER_GUID, RESTAURANT_GUID...).
     "guid": "id",
     "uuid": "id",
+    "tstamp": "timestamp",
+    "mkt": "marketing",
+    "dvce": "device",
 }
 
 
@@ -145,6 +148,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("object id", 0.8),
             ("order number", 0.7),
             ("order", 0.45),
+            # A document's bare number ("Num", "No."): a last resort for the key.
+            ("number", 0.4),
             # A record's own primary key (an API object's "Id"): over a display number.
             ("id", 0.75),
         ),
@@ -184,9 +189,11 @@ TARGET_RULES: dict[str, _Target] = {
             ("enrolled", 0.7),
             ("registered", 0.7),
             # When an order was processed (placed) and when a document took effect.
-            ("processed at", 0.85),
+            # An online order is closed (archived) once fulfilled: when it was processed is
+            # the purchase, and beats when it was closed.
+            ("processed at", 1.05),
             *_with_time_words(("submitted", "submit"), 0.9),
-            ("processed", 0.75),
+            ("processed", 0.95),
             ("effective date", 0.8),
             *_EVENT_TIMES,
         ),
@@ -203,6 +210,9 @@ TARGET_RULES: dict[str, _Target] = {
             # When the processor settled the day's batch, not when the customer paid.
             "settled",
             "settlement",
+            # A device's clock or a collector's arrival time, not when the event happened.
+            "device",
+            "collector",
         ),
         _TIME_KINDS,
         # A customer's last (or next) visit summarises many purchases: it is none of them.
@@ -239,7 +249,10 @@ TARGET_RULES: dict[str, _Target] = {
             "tip",
             "tips",
             "tax",
+            "taxes",
             "discount",
+            "discounts",
+            "refunds",
             "subtotal",
             "sub",
             "fee",
@@ -395,6 +408,8 @@ TARGET_RULES: dict[str, _Target] = {
             ("media source", 0.85),
             ("analytics source", 0.8),
             ("traffic source", 0.8),
+            ("original source", 0.85),
+            ("marketing source", 0.85),
         ),
         ("name", "campaign"),
         None,
@@ -585,6 +600,8 @@ def _value_fit(kind: str | None, profile: ColumnProfile) -> tuple[float, str]:
     # "key": an identifier that may repeat (a customer, a store).
     if profile.inferred_type == "datetime" or _any_rate(profile, "email", "currency") > 0.5:
         return 0.3, "values do not look like identifiers"
+    if profile.rate("words") >= 0.8:
+        return 0.3, "values are names, not identifiers"
     return 1.0, ""
 
 
@@ -656,6 +673,9 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
     A column that maps to nothing gets a suggestion with ``target_field=None`` saying why.
     """
     ranked = [pair for p in profiles.values() for pair in _ranked(p)]
+    if _counts_purchases(profiles):
+        # Each row is a customer, its amounts summaries (lifetime revenue): none is a value.
+        ranked = [pair for pair in ranked if pair[1].target_field != "value"]
     ranked.sort(key=lambda pair: (-pair[0], pair[1].source_field))
     candidates = [s for _, s in ranked]
     chosen: dict[str, MappingSuggestion] = {}
@@ -696,6 +716,27 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
     return result
 
 
+#: A count of a customer's purchases: "purchase_count", "Total Visits", "Number of Orders".
+_PURCHASE_WORDS = ("purchase", "order", "transaction", "visit", "checkin")
+_COUNT_WORDS = ("count", "total", "number")
+
+
+def _counts_purchases(profiles: Mapping[str, ColumnProfile]) -> bool:
+    """True when a column counts each row's purchases: the rows are customers, not purchases.
+
+    A singular word needs "count" ("Order Count"; "Order Number" is an order's own number).
+    """
+    for name in profiles:
+        words = tokens(name)
+        for word in words:
+            if word in _PURCHASE_WORDS and "count" in words:
+                return True
+            plural = word.endswith("s") and word[:-1] in _PURCHASE_WORDS
+            if plural and any(w in _COUNT_WORDS for w in words):
+                return True
+    return False
+
+
 #: Targets that say a row describes a person.
 _PERSON_FIELDS = ("email", "phone", "first_name", "last_name")
 #: A transaction id named this surely is one, whatever else the source holds.
@@ -728,7 +769,7 @@ def _key_people_list(
             if t in by_target and profiles[by_target[t].source_field].unique_ratio >= 0.98
         ),
         None,
-    )
+    ) or _external_id(profiles)
     if person is None:
         return
     if keyed is not None:
@@ -741,6 +782,21 @@ def _key_people_list(
         "a list of people, keyed by this id",
         modifier=person.modifier,
     )
+
+
+def _external_id(profiles: Mapping[str, ColumnProfile]) -> MappingSuggestion | None:
+    """A person's id in the business's own systems (``external_id``), distinct on every row.
+
+    Marketing platforms (Braze, Iterable...) keep their own id beside it; the external one is
+    what joins the person to the business's other sources.
+    """
+    for name, profile in profiles.items():
+        words = tokens(name)
+        if words[:1] == ["external"] and words[-1:] == ["id"] and profile.unique_ratio >= 0.98:
+            return MappingSuggestion(
+                name, "user_id", 0.7, "the person's id in the business's own systems"
+            )
+    return None
 
 
 def _member_is_the_customer(chosen: dict[str, MappingSuggestion]) -> None:

@@ -55,6 +55,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "integer": re.compile(r"-?\d+"),
     "decimal": re.compile(r"-?\d+\.\d+"),
     "boolean": re.compile(r"(?i)true|false|yes|no|y|n|t|f"),
+    # Capitalised words ("Ana Lee", "Harbor St"): a name, not an identifier.
+    "words": re.compile(r"[A-Z][A-Za-z'.-]*( [A-Z][A-Za-z'.-]*)+"),
 }
 _INTEGER = PATTERNS["integer"]
 
