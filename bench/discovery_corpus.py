@@ -6,8 +6,8 @@ make (``None``: the column maps to nothing). Sources marked ``held_out`` were wr
 any tuning and are never used to tune the heuristic; the bench reports them separately.
 
 Each round holds out sources written and labelled before the rules are changed again; once
-their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 9
-held out seven sources each; round 10 holds out the seven at the end of ``SOURCES``. The bench
+their mistakes have been read they join the tuning set (marked in place). Rounds 1 to 10
+held out seven sources each; round 11 holds out the seven at the end of ``SOURCES``. The bench
 never prints the held-out set's mistakes, only its scores, and ``--tuning`` does not even map
 them.
 
@@ -207,6 +207,16 @@ KINDS: dict[str, Callable[[random.Random, int], Any]] = {
     "fulfillment": lambda r, i: r.choice(("Delivery", "Pickup")),
     "table": lambda r, i: str(r.randint(1, 40)),
     "score": lambda r, i: str(r.randint(0, 120)),
+    "user_own": lambda r, i: f"usr_{i:05d}",
+    "stripe_invoice": lambda r, i: f"in_1{r.getrandbits(80):020X}",
+    "invoice_seq": lambda r, i: f"{r.getrandbits(24):06X}-{i + 1:04d}",
+    "odoo_ref": lambda r, i: f"Shop/{i + 1:04d}",
+    "odoo_receipt": lambda r, i: f"Order 00001-001-{i + 1:04d}",
+    "company": lambda r, i: r.choice(("Acme Law LLP", "Northwind Labs", "Globex Corp")),
+    "section": lambda r, i: r.choice(("Patio", "Bar", "Main Room")),
+    "payment_type": lambda r, i: r.choice(("Visa", "Cash", "Amex", "Gift Card")),
+    "list_ids": lambda r, i: r.choice(("[101]", "[101, 202]", "[]")),
+    "opt_in": lambda r, i: r.choice(("opted_in", "opted_out")),
     "domain_userid": lambda r, i: f"{r.getrandbits(64):016x}",
     "url_path": lambda r, i: r.choice(("/order/confirm", "/checkout/thanks")),
     "qb_num": lambda r, i: str(1000 + i),
@@ -1746,7 +1756,7 @@ SOURCES: tuple[Source, ...] = (
         ),
         held_out=False,  # held out in round 9; its mistakes were read
     ),
-    # Round 10 (held out): written and labelled before any change made after reading round 9.
+    # Round 10: written and labelled before any change made after reading round 9.
     Source(
         "DoorDash Merchant Portal transactions report",
         (
@@ -1768,7 +1778,7 @@ SOURCES: tuple[Source, ...] = (
             C("Marketing fees", "small_money"),
             C("Net total", "money"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 10; its mistakes were read
     ),
     Source(
         "Grubhub for Restaurants transaction history",
@@ -1788,7 +1798,7 @@ SOURCES: tuple[Source, ...] = (
             C("Processing Fee", "small_money"),
             C("Net Earnings", "money"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 10; its mistakes were read
     ),
     Source(
         "Chargebee invoices export",
@@ -1809,7 +1819,7 @@ SOURCES: tuple[Source, ...] = (
             C("Paid At", "us_datetime", "timestamp"),
             C("Billing Address Zip", "zip", "postal_code"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 10; its mistakes were read
     ),
     Source(
         "Pipedrive deals export",
@@ -1828,7 +1838,7 @@ SOURCES: tuple[Source, ...] = (
             C("Person - Phone", "phone", "phone"),
             C("Organization - Name", "store"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 10; its mistakes were read
     ),
     Source(
         "Marketo leads export",
@@ -1846,7 +1856,7 @@ SOURCES: tuple[Source, ...] = (
             C("Acquisition Program", "campaign", "utm_campaign"),
             C("Lead Owner", "employee_name"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 10; its mistakes were read
     ),
     Source(
         "NCR Aloha check summary export",
@@ -1867,7 +1877,7 @@ SOURCES: tuple[Source, ...] = (
             C("Tips", "small_money"),
             C("Loyalty Card", "pos_card", "loyalty_id"),
         ),
-        held_out=True,
+        held_out=False,  # held out in round 10; its mistakes were read
     ),
     Source(
         "Recharge charges export",
@@ -1887,6 +1897,127 @@ SOURCES: tuple[Source, ...] = (
             C("currency", "currency", "currency"),
             C("billing_address_zip", "zip", "postal_code"),
             C("shopify_order_id", "shopify_id"),
+        ),
+        held_out=False,  # held out in round 10; its mistakes were read
+    ),
+    # Round 11 (held out): written and labelled before any change made after reading round 10.
+    Source(
+        "Iterable users export",
+        (
+            C("email", "email", "email"),
+            C("userId", "user_own", "transaction_id"),
+            C("firstName", "first", "first_name"),
+            C("lastName", "last", "last_name"),
+            C("phoneNumber", "phone", "phone"),
+            C("signupDate", "iso", "timestamp"),
+            C("profileUpdatedAt", "iso"),
+            C("emailListIds", "list_ids"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Attentive subscribers export",
+        (
+            C("Subscriber ID", "order_id", "transaction_id"),
+            C("Phone", "phone", "phone"),
+            C("Email", "email", "email"),
+            C("Join Date", "us_datetime", "timestamp"),
+            C("Sign-up Source", "category"),
+            C("Opt-in Status", "opt_in"),
+            C("Zip Code", "zip", "postal_code"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "TouchBistro sales detail report",
+        (
+            C("Bill #", "order_id", "transaction_id"),
+            C("Date", "date", "timestamp"),
+            C("Time", "time"),
+            C("Waiter", "employee_name"),
+            C("Table", "table"),
+            C("Section", "section"),
+            C("Gross Sales", "money"),
+            C("Discounts", "small_money"),
+            C("Net Sales", "money"),
+            C("Tax", "small_money"),
+            C("Tip", "small_money"),
+            C("Total", "money", "value"),
+            C("Payment Type", "payment_type"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Stripe invoices export",
+        (
+            C("id", "stripe_invoice", "transaction_id"),
+            C("Number", "invoice_seq"),
+            C("Customer", "stripe_customer", "user_id"),
+            C("Customer Email", "email", "email"),
+            C("Customer Name", "full_name"),
+            C("Amount Due", "money"),
+            C("Amount Paid", "money", "value"),
+            C("Amount Remaining", "small_money"),
+            C("Currency", "currency_lower", "currency"),
+            C("Date (UTC)", "iso_local", "timestamp"),
+            C("Due Date (UTC)", "iso_local"),
+            C("Status", "status"),
+            C("Tax", "small_money"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Dynamics 365 Sales orders (salesorder)",
+        (
+            C("salesorderid", "guid", "transaction_id"),
+            C("ordernumber", "invoice_number"),
+            C("name", "text"),
+            C("customerid", "customer_uuid", "user_id"),
+            C("totalamount", "big_money", "value"),
+            C("totalamountlessfreight", "big_money"),
+            C("totaltax", "small_money"),
+            C("totaldiscountamount", "small_money"),
+            C("transactioncurrencyid", "guid"),
+            C("submitdate", "iso", "timestamp"),
+            C("datefulfilled", "iso"),
+            C("createdon", "iso"),
+            C("modifiedon", "iso"),
+            C("ownerid", "guid"),
+            C("statecode", "count"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "ezCater orders report",
+        (
+            C("Order Number", "order_id", "transaction_id"),
+            C("Order Date", "us_datetime", "timestamp"),
+            C("Event Date", "us_date"),
+            C("Store", "store", "location_name"),
+            C("Customer Name", "full_name"),
+            C("Customer Company", "company"),
+            C("Food Total", "big_money"),
+            C("Delivery Fee", "small_money"),
+            C("Sales Tax", "small_money"),
+            C("Tip", "small_money"),
+            C("Order Total", "big_money", "value"),
+            C("Commission", "small_money"),
+            C("Headcount", "count"),
+        ),
+        held_out=True,
+    ),
+    Source(
+        "Odoo Point of Sale orders export",
+        (
+            C("Order Ref", "odoo_ref", "transaction_id"),
+            C("Receipt Number", "odoo_receipt"),
+            C("Date", "iso_local", "timestamp"),
+            C("Point of Sale", "store", "location_name"),
+            C("Session", "short_code"),
+            C("Customer", "full_name"),
+            C("Employee", "employee_name"),
+            C("Total", "money", "value"),
+            C("Status", "status"),
         ),
         held_out=True,
     ),
