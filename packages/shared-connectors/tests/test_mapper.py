@@ -738,3 +738,70 @@ def test_an_orders_own_number_does_not_make_its_rows_customers() -> None:
         for i in range(5)
     ]
     assert field_map(rows)["Total"] == "value"
+
+
+def test_a_marketplace_reports_order_and_subtotal_not_its_payout() -> None:
+    rows = [
+        {
+            "Timestamp UTC time": f"2024-03-0{i + 1}T12:00:00Z",
+            "Transaction ID": str(10**15 + i * 7919),
+            "DoorDash order ID": f"{i * 2654435761 % 2**32:08x}",
+            "Subtotal": "24.50",
+            "Commission": "3.68",
+            "Net total": "20.82",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["DoorDash order ID"] == "transaction_id"
+    assert mapped["Transaction ID"] is None
+    assert mapped["Subtotal"] == "value"
+    assert mapped["Net total"] is None
+    without_commission = [{k: v for k, v in r.items() if k != "Commission"} for r in rows]
+    assert field_map(without_commission)["Subtotal"] is None
+
+
+def test_an_invoice_number_and_what_was_paid_not_owed_or_the_subscription() -> None:
+    rows = [
+        {
+            "Invoice Number": f"INV-{i:06d}",
+            "Subscription Id": f"sub{i:013d}",
+            "Amount": "50.00",
+            "Amount Paid": "50.00" if i % 2 else "20.00",
+            "Amount Due": "0.00" if i % 2 else "30.00",
+            "Paid At": f"03/0{i + 1}/2024 10:00 AM",
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(rows)
+    assert mapped["Invoice Number"] == "transaction_id"
+    assert mapped["Subscription Id"] is None
+    assert mapped["Amount Paid"] == "value"
+    assert {mapped["Amount"], mapped["Amount Due"]} == {None}
+
+
+def test_a_charge_over_another_systems_order_and_a_deal_won_not_created() -> None:
+    charges = [
+        {
+            "charge_id": str(700000 + i),
+            "shopify_order_id": str(5_000_000_000_000 + i * 7),
+            "processed_at": f"2024-03-0{i + 1} 12:00:00",
+            "total_price": "31.00",
+        }
+        for i in range(5)
+    ]
+    assert field_map(charges)["charge_id"] == "transaction_id"
+    deals = [
+        {
+            "Deal - ID": str(100 + i),
+            "Deal - Value": "1200.00",
+            "Deal - Deal created": f"2024-02-0{i + 1} 09:00:00",
+            "Deal - Won time": f"2024-03-0{i + 1} 16:00:00",
+            "Acquisition Program": ("spring_promo", "brand")[i % 2],
+        }
+        for i in range(5)
+    ]
+    mapped = field_map(deals)
+    assert mapped["Deal - Won time"] == "timestamp"
+    assert mapped["Deal - Deal created"] is None
+    assert mapped["Acquisition Program"] == "utm_campaign"

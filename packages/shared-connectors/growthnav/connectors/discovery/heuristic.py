@@ -140,6 +140,9 @@ TARGET_RULES: dict[str, _Target] = {
             ("receipt id", 0.95),
             ("sale id", 0.95),
             ("invoice id", 0.9),
+            ("invoice number", 0.9),
+            # A processor's charge is the payment itself (Stripe's ch_..., a billing charge).
+            ("charge id", 0.95),
             ("ticket id", 0.9),
             ("payment id", 0.75),
             ("deal id", 0.9),
@@ -153,7 +156,18 @@ TARGET_RULES: dict[str, _Target] = {
             # A record's own primary key (an API object's "Id"): over a display number.
             ("id", 0.75),
         ),
-        (*_ID_AGAINST, "customer", "user", "contact", "external", "reference", "brand", "member"),
+        (
+            *_ID_AGAINST,
+            "customer",
+            "user",
+            "contact",
+            "external",
+            "reference",
+            "brand",
+            "member",
+            # A subscription is billed many times: its id keys none of the purchases.
+            "subscription",
+        ),
         "id",
     ),
     "timestamp": _Target(
@@ -195,6 +209,8 @@ TARGET_RULES: dict[str, _Target] = {
             *_with_time_words(("submitted", "submit"), 0.9),
             ("processed", 0.95),
             ("effective date", 0.8),
+            # A CRM deal's sale is the moment it was won.
+            *_with_time_words(("won",), 1.0),
             *_EVENT_TIMES,
         ),
         (
@@ -229,6 +245,7 @@ TARGET_RULES: dict[str, _Target] = {
             ("paid", 0.7),
             ("order total", 1.0),
             ("total amount", 1.0),
+            ("amount paid", 1.0),
             ("total excluding tip", 1.1),
             # A total with tax in it is what the customer paid; one without it is not.
             ("total including tax", 1.1),
@@ -266,6 +283,10 @@ TARGET_RULES: dict[str, _Target] = {
             "items",
             "credit",
             "base",
+            # Owed, not paid.
+            "due",
+            "remaining",
+            "outstanding",
         ),
         "money",
         # Summaries of a customer (lifetime spend, points balance): no purchase's value.
@@ -434,6 +455,9 @@ TARGET_RULES: dict[str, _Target] = {
             ("campaign name", 0.8),
             ("traffic source name", 0.9),
             ("campaign", 0.6),
+            # Marketing automation names the campaign that won a lead its acquisition program.
+            ("acquisition program", 0.8),
+            ("acquisition campaign", 0.9),
         ),
         ("id",),
         None,
@@ -676,6 +700,8 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
     if _counts_purchases(profiles):
         # Each row is a customer, its amounts summaries (lifetime revenue): none is a value.
         ranked = [pair for pair in ranked if pair[1].target_field != "value"]
+    ranked = _marketplace_subtotal(ranked, profiles)
+    ranked = _order_over_transaction(ranked)
     ranked.sort(key=lambda pair: (-pair[0], pair[1].source_field))
     candidates = [s for _, s in ranked]
     chosen: dict[str, MappingSuggestion] = {}
@@ -714,6 +740,55 @@ def heuristic_suggestions(profiles: Mapping[str, ColumnProfile]) -> list[Mapping
                 )
             )
     return result
+
+
+def _marketplace_subtotal(
+    ranked: list[tuple[float, MappingSuggestion]], profiles: Mapping[str, ColumnProfile]
+) -> list[tuple[float, MappingSuggestion]]:
+    """In a delivery marketplace's report (it charges a commission), the subtotal is the value.
+
+    Its totals are what the restaurant is paid (after or before the commission, with the
+    driver's tip and the platform's fees); the order's food subtotal is what it was worth.
+    """
+    if not any("commission" in tokens(name) for name in profiles):
+        return ranked
+    out = []
+    for raw, suggestion in ranked:
+        words = tokens(suggestion.source_field)
+        if suggestion.target_field == "value" and "total" in words:
+            raw *= 0.5
+            suggestion.confidence = round(min(0.99, raw), 3)
+            suggestion.reason += "; a marketplace report's totals are the restaurant's payout"
+        out.append((raw, suggestion))
+    for name, profile in profiles.items():
+        fit, why = _value_fit("money", profile)
+        if tokens(name) == ["subtotal"] and fit >= 1:
+            reason = "a marketplace report (it charges a commission): the order's food subtotal"
+            out.append((0.9, MappingSuggestion(name, "value", 0.9, f"{reason}; {why}")))
+    return out
+
+
+def _order_over_transaction(
+    ranked: list[tuple[float, MappingSuggestion]],
+) -> list[tuple[float, MappingSuggestion]]:
+    """An order id over a transaction id: beside orders, a transaction is a payment or payout."""
+    keys = [s for _, s in ranked if s.target_field == "transaction_id"]
+    orders = [s for s in keys if {"order", "id"} <= set(tokens(s.source_field))]
+    if not orders or max(s.confidence for s in orders) < 0.8:
+        return ranked
+    out = []
+    for raw, suggestion in ranked:
+        words = tokens(suggestion.source_field)
+        if (
+            suggestion.target_field == "transaction_id"
+            and "transaction" in words
+            and "order" not in words
+        ):
+            raw *= 0.85
+            suggestion.confidence = round(min(0.99, raw), 3)
+            suggestion.reason += "; beside an order id, a transaction is its payment"
+        out.append((raw, suggestion))
+    return out
 
 
 #: A count of a customer's purchases: "purchase_count", "Total Visits", "Number of Orders".
