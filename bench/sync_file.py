@@ -45,6 +45,26 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
+class Stopwatch:
+    """Wall and CPU seconds (every thread of the process) since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> tuple[float, float]:
+        """(wall seconds, CPU seconds) so far."""
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def one_run(method: str, timing: tuple[float, float], rows: int) -> dict[str, Any]:
+    """A child's report of a single measured run, with the process's peak RSS."""
+    seconds, cpu = timing
+    return {
+        "runs": [{"method": method, "seconds": seconds, "cpu_seconds": cpu, "rows": rows}],
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def make_file(path: Path, rows: int) -> None:
     table = thanx_table(rows, distractors=10)
     pq.write_table(table, path, row_group_size=122_880)
@@ -77,16 +97,16 @@ def run_connector(path: Path, home: Path) -> dict[str, Any]:
     runs = []
     for label in ("first full sync", "second full sync (all unchanged)"):
         connector = get_registry().create(config)
-        start, cpu = time.perf_counter(), time.process_time()
+        watch = Stopwatch()
         result = run_sync(connector, storage, warehouse)
-        seconds = time.perf_counter() - start
+        seconds, cpu = watch.read()
         connector.close()
         assert result.success, result.error
         runs.append(
             {
                 "method": f"file connector, {label}",
                 "seconds": seconds,
-                "cpu_seconds": time.process_time() - cpu,
+                "cpu_seconds": cpu,
                 "rows": result.records_fetched,
                 "loaded": result.records_loaded,
                 "unchanged": result.records_unchanged,
@@ -105,7 +125,7 @@ def run_loop(path: Path, home: Path, rows: int) -> dict[str, Any]:
         "value DECIMAL(18, 4), email VARCHAR, phone VARCHAR, location_id VARCHAR)"
     )
     table = pq.read_table(path).slice(0, rows)
-    start, cpu = time.perf_counter(), time.process_time()
+    watch = Stopwatch()
     values = []
     for row in table.to_pylist():
         ts = parse_timestamp(row["PURCHASED_AT"], "America/New_York")
@@ -127,19 +147,9 @@ def run_loop(path: Path, home: Path, rows: int) -> dict[str, Any]:
             values = []
     if values:
         connection.executemany("INSERT INTO conversions VALUES (?, ?, ?, ?, ?, ?)", values)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    timing = watch.read()
     connection.close()
-    return {
-        "runs": [
-            {
-                "method": "per-record Python loop into DuckDB",
-                "seconds": seconds,
-                "cpu_seconds": cpu,
-                "rows": rows,
-            }
-        ],
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    return one_run("per-record Python loop into DuckDB", timing, rows)
 
 
 def run_set_based(path: Path, home: Path) -> dict[str, Any]:
@@ -162,22 +172,12 @@ def run_set_based(path: Path, home: Path) -> dict[str, Any]:
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET memory_limit = '1GB'")
     connection.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet('{path}')")
-    start, cpu = time.perf_counter(), time.process_time()
+    watch = Stopwatch()
     connection.execute(f"CREATE TABLE normalized AS {sql}")
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    timing = watch.read()
     count = connection.execute("SELECT count(*) FROM normalized").fetchall()[0][0]
     connection.close()
-    return {
-        "runs": [
-            {
-                "method": "bound: parsing SQL only, set-based, no merge",
-                "seconds": seconds,
-                "cpu_seconds": cpu,
-                "rows": count,
-            }
-        ],
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    return one_run("bound: parsing SQL only, set-based, no merge", timing, count)
 
 
 def normalized_batches(path: Path) -> Iterator[NormalizedBatch]:
@@ -202,20 +202,9 @@ def normalized_batches(path: Path) -> Iterator[NormalizedBatch]:
 
 def run_normalize_only(path: Path) -> dict[str, Any]:
     """The sync's normalization alone: the file's batches normalized, nothing loaded."""
-    start, cpu = time.perf_counter(), time.process_time()
+    watch = Stopwatch()
     rows = sum(batch.input_rows for batch in normalized_batches(path))
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {
-        "runs": [
-            {
-                "method": "part: normalization alone, no load",
-                "seconds": seconds,
-                "cpu_seconds": cpu,
-                "rows": rows,
-            }
-        ],
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    return one_run("part: normalization alone, no load", watch.read(), rows)
 
 
 def run_insert_only(path: Path, home: Path) -> dict[str, Any]:
@@ -239,47 +228,26 @@ def run_insert_only(path: Path, home: Path) -> dict[str, Any]:
     key = ", ".join(f'"{n}"' for n in CONVERSION_KEY)
     values = ", ".join(f'"{n}"' for n in names if n not in (*CONVERSION_KEY, *MANAGED_COLUMNS))
     with warehouse.connection() as connection:
-        start, cpu = time.perf_counter(), time.process_time()
+        watch = Stopwatch()
         connection.execute(
             f'INSERT INTO "bench".conversions ({columns}, _key_hash, _row_hash) '
             f"SELECT {columns}, md5_number(concat_ws(chr(31), {key})), hash({values}) "
             f"FROM read_parquet('{staged}')"
         )
         connection.execute("CHECKPOINT")
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        timing = watch.read()
         rows = connection.execute('SELECT count(*) FROM "bench".conversions').fetchall()[0][0]
-    return {
-        "runs": [
-            {
-                "method": "part: insert normalized rows into the warehouse",
-                "seconds": seconds,
-                "cpu_seconds": cpu,
-                "rows": rows,
-            }
-        ],
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    return one_run("part: insert normalized rows into the warehouse", timing, rows)
 
 
 def run_ceiling(path: Path) -> dict[str, Any]:
     connection = duckdb.connect()
-    start, cpu = time.perf_counter(), time.process_time()
+    watch = Stopwatch()
     # hash() of every column makes DuckDB decode all of them (a count alone reads metadata).
     count = connection.execute(
         f"SELECT count(*) FROM read_parquet('{path}') WHERE hash(COLUMNS(*)) IS NOT NULL"
     ).fetchall()[0][0]
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {
-        "runs": [
-            {
-                "method": "ceiling: DuckDB reads the file",
-                "seconds": seconds,
-                "cpu_seconds": cpu,
-                "rows": count,
-            }
-        ],
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    return one_run("ceiling: DuckDB reads the file", watch.read(), count)
 
 
 def child(kind: str, path: Path, home: Path, loop_rows: int) -> dict[str, Any]:
