@@ -1,9 +1,10 @@
 """``BaseConnector``: what every adapter declares and implements, and the sync loop.
 
 An adapter declares its type, category, spec, primary key, cursor field and default field
-map, and implements ``authenticate``, ``fetch_records`` and ``get_schema`` (plus, for tabular
-sources, ``fetch_batches`` yielding Arrow). Everything else, normalization and the streaming
-sync, is shared.
+map, and implements ``authenticate``, ``fetch_records`` and ``get_schema``. Tabular sources
+(``TabularConnector``) implement ``fetch_batches`` yielding Arrow instead of ``fetch_records``;
+APIs (``ChangeStreamConnector``) implement ``_changes``. Everything else, normalization and
+the streaming sync, is shared.
 """
 
 from __future__ import annotations
@@ -171,22 +172,6 @@ class BaseConnector(ABC):
                 batch = []
         if batch:
             yield batch
-
-    def records_from_batches(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """``fetch_batches`` unrolled into records (for adapters that read in batches)."""
-        records = (
-            dict(row)
-            for batch in self.fetch_batches(since, until)
-            for row in (
-                batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
-            )
-        )
-        return islice(records, limit)
 
     def sample(self, rows: int = 10_000) -> pa.Table:
         """The first ``rows`` records as an Arrow table (for discovery; reads nothing else)."""
@@ -436,6 +421,38 @@ def _parse_cursor(text: str | None) -> datetime | None:
     if not text:
         return None
     return parse_timestamp(text).value
+
+
+class TabularConnector(BaseConnector):
+    """A source read as Arrow batches (files, a warehouse's tables).
+
+    Adapters supply ``fetch_batches``; ``fetch_records`` unrolls its batches.
+    """
+
+    @abstractmethod
+    def fetch_batches(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int | None = None,
+    ) -> Iterator[RawBatch]:
+        """Yield Arrow batches of at most ``batch_size`` records, in the source's order."""
+
+    def fetch_records(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield records one at a time (the batches, unrolled)."""
+        records = (
+            dict(row)
+            for batch in self.fetch_batches(since, until)
+            for row in (
+                batch.to_pylist() if isinstance(batch, pa.Table | pa.RecordBatch) else batch
+            )
+        )
+        return islice(records, limit)
 
 
 class ChangeStreamConnector(BaseConnector):

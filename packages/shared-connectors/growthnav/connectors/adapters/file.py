@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 import duckdb
 import pyarrow as pa
 from growthnav.connectors.arrow_batches import gathered
-from growthnav.connectors.base import BaseConnector, RawBatch
+from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import SchemaError
 from growthnav.connectors.registry import get_registry
@@ -63,7 +63,7 @@ class FileParams(RecordKindParams):
     )
 
 
-class FileConnector(BaseConnector):
+class FileConnector(TabularConnector):
     """Reads CSV, Parquet and JSONL exports."""
 
     connector_type: ClassVar[ConnectorType] = ConnectorType.FILE
@@ -263,15 +263,6 @@ class FileConnector(BaseConnector):
         if moment is None:
             return True
         return (since is None or moment >= since) and (until is None or moment < until)
-
-    def fetch_records(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield records one at a time (the batches, unrolled)."""
-        return self.records_from_batches(since, until, limit)
 
     def source_rejects(self) -> pa.Table | None:
         """Lines that could not be read as records, as rejects (file and line number)."""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from growthnav.connectors.arrow_batches import gathered
-from growthnav.connectors.base import BaseConnector, RawBatch
+from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, ConnectorError, SchemaError
 from growthnav.connectors.registry import get_registry
@@ -59,7 +59,7 @@ def _quoted(*parts: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
-class SnowflakeConnector(BaseConnector):
+class SnowflakeConnector(TabularConnector):
     """Reads one Snowflake table."""
 
     connector_type: ClassVar[ConnectorType] = ConnectorType.SNOWFLAKE
@@ -188,15 +188,6 @@ class SnowflakeConnector(BaseConnector):
             yield from gathered(cursor.fetch_arrow_batches(), size)
         finally:
             cursor.close()
-
-    def fetch_records(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield records one at a time (the batches, unrolled)."""
-        return self.records_from_batches(since, until, limit)
 
     def close(self) -> None:
         """Close the Snowflake session."""
