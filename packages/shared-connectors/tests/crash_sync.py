@@ -41,10 +41,14 @@ def step() -> None:
 
 class KillingWarehouse(DuckDBWarehouse):
     def load(
-        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+        self,
+        customer_id: str,
+        conversions: pa.Table,
+        rejects: pa.Table,
+        raw_hashes: pa.Array[Any] | None = None,
     ) -> tuple[LoadCounts, int]:
         step()
-        counts = super().load(customer_id, conversions, rejects)
+        counts = super().load(customer_id, conversions, rejects, raw_hashes)
         step()
         return counts
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from conformance import LiveSource, sqlite_source
 from growthnav.connectors import SyncMode, get_registry
@@ -25,7 +24,7 @@ class FailingSink:
         self.fail_on = fail_on
         self.written = 0
 
-    def write(self, connector: object, batch: NormalizedBatch, raw: pa.Table | None = None) -> None:
+    def write(self, connector: object, batch: NormalizedBatch, screened: object = None) -> None:
         if self.written + 1 == self.fail_on:
             raise OSError("disk full")
         self.written += 1

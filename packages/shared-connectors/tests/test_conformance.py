@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from conformance import CASES, LiveSource
 from growthnav.connectors import ConfigurationError, SyncMode, get_registry
@@ -24,7 +23,7 @@ class CollectingSink:
     def __init__(self) -> None:
         self.batches: list[NormalizedBatch] = []
 
-    def write(self, connector: object, batch: NormalizedBatch, raw: pa.Table | None = None) -> None:
+    def write(self, connector: object, batch: NormalizedBatch, screened: object = None) -> None:
         self.batches.append(batch)
 
 

@@ -202,3 +202,68 @@ def test_home_is_the_environments_or_the_default_when_blank() -> None:
     default = Path.home() / ".growthnav"
     assert growthnav_home({}) == default
     assert growthnav_home({"GROWTHNAV_HOME": "  "}) == default
+
+
+def _screen_rows(rows: list[dict[str, Any]]) -> tuple[pa.Table, pa.ChunkedArray[Any]]:
+    table = pa.Table.from_pylist(rows)
+    return table, pa.chunked_array([table.column("id").combine_chunks()])
+
+
+def _load_screened(warehouse: DuckDBWarehouse, rows: list[dict[str, Any]], salt: str) -> None:
+    table, keys = _screen_rows(rows)
+    hashes, held = warehouse.screen("acme", "pos-1", table, keys, salt, match=False)
+    assert held.to_pylist() == [False] * len(rows)
+    batch = normalized(rows)
+    warehouse.load("acme", batch.conversions, batch.rejects, hashes.take(batch.source_rows))
+
+
+def test_screen_holds_records_loaded_from_the_same_raw_record(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    assert not warehouse.holds_raw_hashes("acme", "pos-1")
+    _load_screened(warehouse, ROWS, "rules-1")
+    assert warehouse.holds_raw_hashes("acme", "pos-1")
+    assert not warehouse.holds_raw_hashes("acme", "pos-2")
+    again = [
+        {"mail": "A@x.com", "amount": "$10.00", "ts": "2024-01-01T10:00:00Z", "id": "a"},
+        dict(ROWS[1], amount="$21.00"),
+        ROWS[2],  # rejected before: never held, so it is normalized (and rejected) again
+        dict(ROWS[0], id="new"),
+        dict(ROWS[0], id=None),
+    ]
+    table, keys = _screen_rows(again)
+    hashes, held = warehouse.screen("acme", "pos-1", table, keys, "rules-1")
+    # Column order does not matter; a changed value, a new id or no id is not held.
+    assert held.to_pylist() == [True, False, False, False, False]
+    assert hashes.type == pa.uint64()
+    assert len(hashes) == len(again)
+    # Other rules or settings, or another connector: nothing is held.
+    assert not any(warehouse.screen("acme", "pos-1", table, keys, "rules-2")[1].to_pylist())
+    assert not any(warehouse.screen("acme", "pos-9", table, keys, "rules-1")[1].to_pylist())
+
+
+def test_screen_holds_an_id_only_when_every_row_of_it_is_unchanged(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    _load_screened(warehouse, ROWS[:2], "rules-1")
+    table, keys = _screen_rows([ROWS[0], dict(ROWS[0], amount="$99.00"), ROWS[1], ROWS[1]])
+    assert warehouse.screen("acme", "pos-1", table, keys, "rules-1")[1].to_pylist() == [
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_a_load_keeps_raw_hashes_also_for_rows_whose_values_did_not_change(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    batch = normalized(ROWS)
+    warehouse.load("acme", batch.conversions, batch.rejects)  # no raw hashes: nothing held
+    table, keys = _screen_rows(ROWS[:2])
+    hashes, held = warehouse.screen("acme", "pos-1", table, keys, "rules-1")
+    assert held.to_pylist() == [False, False]
+    # The same values again, now with raw hashes: unchanged rows, and their hashes kept.
+    counts, _ = warehouse.load("acme", batch.conversions, batch.rejects[:0], hashes)
+    assert counts == LoadCounts(0, 0, 2)
+    assert warehouse.screen("acme", "pos-1", table, keys, "rules-1")[1].to_pylist() == [True, True]

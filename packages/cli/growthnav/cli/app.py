@@ -30,6 +30,7 @@ from growthnav.connectors import (
     run_remap,
     run_sync,
 )
+from growthnav.connectors.arrow_memory import use_system_allocator
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
 from growthnav.connectors.identity import IdentityStore, resolve_customer
 from growthnav.conversions import FieldMapError, parse_timestamp
@@ -784,4 +785,5 @@ def sandbox_up(
 
 def main() -> None:
     """Entry point of the ``growthnav`` script."""
+    use_system_allocator()
     app()

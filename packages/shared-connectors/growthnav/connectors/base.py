@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,7 +41,7 @@ from growthnav.conversions import (
     Normalizer,
     parse_timestamp,
 )
-from growthnav.conversions.batch import settings_problems
+from growthnav.conversions.batch import BatchNormalizer, settings_problems
 from growthnav.conversions.records import records_to_arrow
 from growthnav.warehouse import LoadCounts
 
@@ -59,17 +60,54 @@ _SOURCE_BY_CATEGORY = {
 }
 
 
+@dataclass
+class ScreenedBatch:
+    """A raw batch as the source sent it, and the part of it that needs normalizing.
+
+    ``unchanged`` rows were left out: the warehouse holds them as they are.
+    ``raw_hashes`` (one per row of ``changed``) are kept with their conversions.
+    """
+
+    raw: RawBatch
+    changed: RawBatch
+    unchanged: int = 0
+    raw_hashes: pa.Array[Any] | None = None
+
+
 class ConversionSink(Protocol):
     """Where a sync puts each normalized batch (the warehouse, in production)."""
 
     def write(
-        self, connector: BaseConnector, batch: NormalizedBatch, raw: pa.Table | None = None
+        self,
+        connector: BaseConnector,
+        batch: NormalizedBatch,
+        screened: ScreenedBatch | None = None,
     ) -> LoadCounts | None:
         """Make the batch's conversions and rejects durable before the cursor moves.
 
-        ``raw`` is the batch as the source sent it (kept for re-mapping when the sink can).
-        Returns what the load did when the sink can tell (inserted, updated, unchanged).
+        ``screened`` is what :meth:`screen` made of the batch; its raw records are kept for
+        re-mapping when the sink can. Returns what the load did when the sink can tell
+        (inserted, updated, unchanged).
         """
+
+
+@runtime_checkable
+class ScreeningSink(ConversionSink, Protocol):
+    """A sink that can tell which raw records it already holds as they are.
+
+    It may finish making a batch durable after ``write`` returns: ``flush`` waits for it.
+    """
+
+    def flush(self) -> None:
+        """Return once every batch written so far is durable."""
+
+    def close(self) -> None:
+        """Finish what was handed over and release threads (the end of a sync)."""
+
+    def screen(
+        self, connector: BaseConnector, normalizer: BatchNormalizer, batches: Iterable[RawBatch]
+    ) -> Iterator[ScreenedBatch]:
+        """Each batch with the records the sink already holds as they are left out."""
 
 
 class BaseConnector(ABC):
@@ -303,27 +341,34 @@ class BaseConnector(ABC):
             normalizer = self.normalizer().batch_normalizer
             cursor = _parse_cursor(result.cursor) if self.cursor_field else None
             batches = self.fetch_batches(since=since, until=until)
-            for batch, normalized in normalizer.normalize_stream(batches):
-                counts = sink.write(self, normalized, as_table(batch)) if sink is not None else None
+            screened = (
+                sink.screen(self, normalizer, batches)
+                if isinstance(sink, ScreeningSink)
+                else (ScreenedBatch(b, b) for b in batches)
+            )
+            for item, normalized in normalizer.normalize_stream(screened, _changed_part):
+                counts = sink.write(self, normalized, item) if sink is not None else None
                 result.add_batch(
-                    normalized.input_rows,
+                    normalized.input_rows + item.unchanged,
                     normalized.conversions.num_rows if counts is None else counts.loaded,
-                    0 if counts is None else counts.unchanged,
+                    item.unchanged + (0 if counts is None else counts.unchanged),
                     normalized.rejected,
                     normalized.warnings,
                 )
                 if progress is not None:
                     progress(result.records_fetched)
-                high = self.batch_cursor(batch)
+                high = self.batch_cursor(item.raw)
                 if high is not None and (cursor is None or high > cursor):
                     cursor = high
                     result.cursor = high.isoformat()
                     if checkpoint is not None and self.ordered_by_cursor:
+                        _flush(sink)
                         checkpoint(result.cursor)
             unreadable = self.source_rejects()
             if unreadable is not None and unreadable.num_rows:
                 self._write_source_rejects(unreadable, result, sink)
             result.cursor = self.checkpoint_value(result.cursor)
+            _flush(sink)
             if checkpoint is not None and not self.ordered_by_cursor:
                 checkpoint(result.cursor)
             result.records_normalized = result.records_loaded
@@ -336,6 +381,8 @@ class BaseConnector(ABC):
             if not isinstance(exc, ConnectorError | FieldMapError):
                 logger.debug("Sync failure detail", exc_info=True)
         finally:
+            if isinstance(sink, ScreeningSink):
+                sink.close()
             result.completed_at = datetime.now(UTC)
         logger.info(
             "Sync of %s: %d fetched, %d loaded, %d rejected",
@@ -415,6 +462,16 @@ def as_table(batch: RawBatch) -> pa.Table:
     if isinstance(batch, pa.RecordBatch):
         return pa.Table.from_batches([batch])
     return records_to_arrow(list(batch))
+
+
+def _flush(sink: ConversionSink | None) -> None:
+    """Wait until what ``sink`` was handed is durable (before a cursor moves)."""
+    if isinstance(sink, ScreeningSink):
+        sink.flush()
+
+
+def _changed_part(screened: ScreenedBatch) -> RawBatch:
+    return screened.changed
 
 
 def _parse_cursor(text: str | None) -> datetime | None:

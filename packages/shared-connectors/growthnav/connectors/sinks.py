@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from growthnav.connectors.base import RawBatch, ScreenedBatch, as_table
 from growthnav.conversions import NormalizedBatch
+from growthnav.conversions.batch import BatchNormalizer
 from growthnav.warehouse import DuckDBWarehouse, LoadCounts, Warehouse
 from growthnav.warehouse.raw_records import DuckDBRawStore
 
@@ -17,9 +22,14 @@ if TYPE_CHECKING:
 class WarehouseSink:
     """Keeps raw records (DuckDB), and upserts conversions and rejects, batch by batch.
 
-    The raw file is written while the warehouse loads; ``write`` returns once both are
-    durable, so the cursor never moves past records that are not kept. A replayed batch
+    The raw file is written on its own thread while the warehouse loads; :meth:`flush`
+    returns once every raw file handed over is written, and a sync calls it before it moves a
+    cursor, so the cursor never moves past records that are not kept. A replayed batch
     changes nothing: all three are keyed.
+
+    With the DuckDB warehouse, records that a previous sync loaded and that arrive unchanged
+    (same raw record, same field map, settings and rules) are left out before normalization:
+    see :meth:`screen`.
     """
 
     def __init__(self, warehouse: Warehouse, *, keep_raw: bool = True) -> None:
@@ -32,27 +42,110 @@ class WarehouseSink:
         self.counts = LoadCounts()
         self.rejects_written = 0
         self.raw_written = 0
+        #: Ids of the records screened in but not yet written, batch by batch.
+        self._pending: deque[tuple[ScreenedBatch, pa.ChunkedArray[Any]]] = deque()
+        self._raw_writer: ThreadPoolExecutor | None = None
+        self._raw_writes: deque[Future[int]] = deque()
+
+    def screen(
+        self, connector: BaseConnector, normalizer: BatchNormalizer, batches: Iterable[RawBatch]
+    ) -> Iterator[ScreenedBatch]:
+        """Each batch, less the records the warehouse holds from the same raw record.
+
+        "The same" is judged on the columns the field map reads, with the normalizer's
+        fingerprint: equal inputs give equal conversions.
+
+        Only Arrow batches whose transaction id is one text column are screened. A record is
+        left out only when every row of its id in the batch is as the warehouse loaded it, and
+        no earlier batch still on its way to the warehouse holds its id: the last row of an
+        id still wins. Every row gets its raw hash, kept with its conversion.
+        """
+        warehouse = self.warehouse
+        if not isinstance(warehouse, DuckDBWarehouse):
+            yield from (ScreenedBatch(batch, batch) for batch in batches)
+            return
+        customer_id = connector.config.customer_id
+        connector_id = connector.config.effective_connector_id
+        # A connector without raw hashes yet (a first sync) has nothing to match: hash only.
+        match = warehouse.holds_raw_hashes(customer_id, connector_id)
+        salt = normalizer.fingerprint
+        for batch in batches:
+            table = as_table(batch) if isinstance(batch, pa.Table | pa.RecordBatch) else None
+            keys = None if table is None else normalizer.record_keys(table)
+            if table is None or keys is None or table.num_rows == 0:
+                yield ScreenedBatch(batch, batch)
+                continue
+            # A conversion depends on the columns its field map reads, and on nothing else.
+            read = [name for name in table.column_names if name in normalizer.field_map.columns]
+            hashes, held = warehouse.screen(
+                customer_id, connector_id, table.select(read), keys, salt, match=match
+            )
+            if self._pending and pc.any(held).as_py():
+                on_the_way = pa.chunked_array(
+                    [c for _, ids in self._pending for c in ids.chunks], keys.type
+                )
+                held = pc.and_(held, pc.invert(pc.is_in(keys, value_set=on_the_way)))
+            unchanged = pc.sum(held).as_py() or 0
+            if unchanged:
+                keep = pc.invert(held)
+                table, hashes, keys = table.filter(keep), hashes.filter(keep), keys.filter(keep)
+            screened = ScreenedBatch(batch, table, unchanged, hashes)
+            if match:
+                self._pending.append((screened, keys))
+            yield screened
 
     def write(
-        self, connector: BaseConnector, batch: NormalizedBatch, raw: pa.Table | None = None
+        self,
+        connector: BaseConnector,
+        batch: NormalizedBatch,
+        screened: ScreenedBatch | None = None,
     ) -> LoadCounts:
-        """Keep the raw batch and load its conversions and rejects; returns the counts."""
+        """Load a batch's conversions and rejects and hand its raw records to a writer.
+
+        The raw file is written on a thread of its own while the warehouse loads and the next
+        batch is read; at most one waits at a time. Call :meth:`flush` before moving a cursor.
+        """
         customer_id = connector.config.customer_id
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-records") as pool:
-            kept = None
-            if self.raw is not None and raw is not None:
-                kept = pool.submit(
+        raw_hashes = None
+        if screened is not None and screened.raw_hashes is not None:
+            raw_hashes = screened.raw_hashes.take(batch.source_rows)
+        if self.raw is not None and screened is not None:
+            if self._raw_writer is None:
+                self._raw_writer = ThreadPoolExecutor(1, thread_name_prefix="raw-records")
+            self._raw_writes.append(
+                self._raw_writer.submit(
                     self.raw.store_raw,
                     customer_id,
                     connector.config.effective_connector_id,
-                    raw,
+                    as_table(screened.raw),
                     connector.record_key_column(),
                 )
-            counts, rejects_written = self.warehouse.load(
-                customer_id, batch.conversions, batch.rejects
             )
-            if kept is not None:
-                self.raw_written += kept.result()
+        counts, rejects_written = self.warehouse.load(
+            customer_id, batch.conversions, batch.rejects, raw_hashes
+        )
+        while len(self._raw_writes) > 1:
+            self.raw_written += self._raw_writes.popleft().result()
+        if any(done is screened for done, _ in self._pending):
+            while self._pending.popleft()[0] is not screened:
+                pass
         self.counts += counts
         self.rejects_written += rejects_written
         return counts
+
+    def flush(self) -> None:
+        """Return once every raw batch handed over is written (raises what a write raised)."""
+        while self._raw_writes:
+            self.raw_written += self._raw_writes.popleft().result()
+
+    def close(self) -> None:
+        """Stop the writer thread once the raw writes handed over are done.
+
+        A write that failed is not raised again here: a sync raises it from :meth:`flush`,
+        before its cursor moves, or has already failed for another reason.
+        """
+        while self._raw_writes:
+            self._raw_writes.popleft().exception()
+        if self._raw_writer is not None:
+            self._raw_writer.shutdown()
+            self._raw_writer = None

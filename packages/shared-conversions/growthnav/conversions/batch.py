@@ -10,16 +10,20 @@ Identity columns that do not parse (email, phone) are left blank and counted as 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import duckdb
+import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions.duckdb_arrow import arrow_result
@@ -63,7 +67,7 @@ _IN_FLIGHT = 1
 
 #: A batch of raw records: Arrow (tabular sources) or a list of dicts (APIs).
 Batch = pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]
-B = TypeVar("B", bound=Batch)
+T = TypeVar("T")
 
 
 class RejectReason(StrEnum):
@@ -122,6 +126,16 @@ _WORK_COLUMNS = (
 )
 _STRING_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
 _TIME_TYPES = (pa.types.is_timestamp, pa.types.is_date)
+
+
+@lru_cache(maxsize=1)
+def _rules_digest() -> str:
+    """A digest of this package's source: it changes whenever a normalization rule does."""
+    digest = hashlib.sha256(f"{phonenumbers.__version__} {duckdb.__version__}".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _text(value: str | None) -> str:
@@ -268,21 +282,56 @@ class BatchNormalizer:
         for connection in connections:
             connection.close()
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything but the record that decides a normalized row.
+
+        The settings, the field map and the rules (this package's source): equal fingerprints
+        and equal raw records give equal conversions.
+        """
+        settings = json.dumps(
+            {
+                "customer_id": self.customer_id,
+                "field_map": self.field_map.as_dict(),
+                "conversion_type": self.conversion_type.value,
+                "source": self.source.value,
+                "connector_id": self.connector_id,
+                "source_system": self.source_system,
+                "timezone": self.timezone,
+                "default_currency": self.default_currency,
+                "phone_region": self.phone_region,
+                "rules": _rules_digest(),
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(settings.encode()).hexdigest()
+
+    def record_keys(self, batch: pa.Table) -> pa.ChunkedArray[Any] | None:
+        """Each record's transaction id as its conversion will carry it (blank as NULL).
+
+        Only when one text column holds the id, read as it is; None otherwise.
+        """
+        column = self._passthrough(batch.schema).get("transaction_id")
+        return None if column is None else _clean_text(batch.column(column))
+
     def normalize(self, batch: Batch) -> NormalizedBatch:
         """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
         return self._split(*self._query(batch))
 
-    def normalize_stream(self, batches: Iterable[B]) -> Iterator[tuple[B, NormalizedBatch]]:
-        """Normalize a stream of batches, yielding each batch with its result, in order.
+    def normalize_stream(
+        self, items: Iterable[T], batch_of: Callable[[T], Batch] | None = None
+    ) -> Iterator[tuple[T, NormalizedBatch]]:
+        """Normalize a stream of batches, yielding each item with its result, in order.
 
-        The next batch is normalized on a worker thread while the caller handles the current
-        one (loads it, say), so both overlap. At most ``_IN_FLIGHT + 1`` batches are held at
-        once.
+        ``items`` are batches, or anything holding one when ``batch_of`` picks it out. The next
+        batch is normalized on a worker thread while the caller handles the current one (loads
+        it, say), so both overlap. At most ``_IN_FLIGHT + 1`` batches are held at once.
         """
         with ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="normalize") as pool:
-            pending: deque[tuple[B, Future[NormalizedBatch]]] = deque()
-            for batch in batches:
-                pending.append((batch, pool.submit(self.normalize, batch)))
+            pending: deque[tuple[T, Future[NormalizedBatch]]] = deque()
+            for item in items:
+                batch = cast(Batch, item) if batch_of is None else batch_of(item)
+                pending.append((item, pool.submit(self.normalize, batch)))
                 if len(pending) > _IN_FLIGHT:
                     done, future = pending.popleft()
                     yield done, future.result()

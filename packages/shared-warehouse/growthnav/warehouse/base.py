@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,9 +72,17 @@ class Warehouse(Protocol):
         """Record rejected records (a replay overwrites, never doubles); returns rows written."""
 
     def load(
-        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+        self,
+        customer_id: str,
+        conversions: pa.Table,
+        rejects: pa.Table,
+        raw_hashes: pa.Array[Any] | None = None,
     ) -> tuple[LoadCounts, int]:
-        """Upsert a batch's conversions and rejects; returns their counts (DuckDB: atomically)."""
+        """Upsert a batch's conversions and rejects; returns their counts (DuckDB: atomically).
+
+        ``raw_hashes`` (one per conversion) are the raw records' hashes, kept where the
+        warehouse can screen a later sync's unchanged records with them.
+        """
 
     def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:
         """The customer's conversions (optionally one connector's)."""
@@ -127,9 +135,16 @@ class KeyedWarehouse(ABC):
         return inserted + updated
 
     def load(
-        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+        self,
+        customer_id: str,
+        conversions: pa.Table,
+        rejects: pa.Table,
+        raw_hashes: pa.Array[Any] | None = None,
     ) -> tuple[LoadCounts, int]:
-        """Upsert a batch's conversions, then its rejects; returns their counts."""
+        """Upsert a batch's conversions, then its rejects; returns their counts.
+
+        ``raw_hashes`` are not kept here: this warehouse does not screen syncs.
+        """
         return (
             self.upsert_conversions(customer_id, conversions),
             self.write_rejects(customer_id, rejects),

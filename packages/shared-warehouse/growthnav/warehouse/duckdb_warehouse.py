@@ -10,6 +10,10 @@ row stores ``_key_hash``, the MD5 of its key (a 128-bit number: matching a batch
 millions of rows joins on one integer column instead of three text ones), and ``_row_hash``,
 a hash of its values (an unchanged row is recognised by one comparison). A batch is matched
 once; changed rows are updated by row id and new rows inserted.
+
+A conversion loaded by a sync also keeps ``_raw_hash``: a hash of the raw record it came from
+and of the normalizer's rules and settings. A later sync reading the same record unchanged
+finds it by that hash (:meth:`DuckDBWarehouse.screen`) and skips normalizing it again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
+from growthnav.conversions.parsed import sql_literal as sql_text
 from growthnav.conversions.positions import row_positions
 from growthnav.warehouse.base import (
     CONVERSION_KEY,
@@ -38,6 +43,8 @@ from growthnav.warehouse.base import (
 )
 
 DEFAULT_MEMORY_LIMIT = "1GB"
+#: Rows per chunk of an Arrow table DuckDB is to scan in parallel.
+_SCAN_CHUNK = 32_768
 
 
 def growthnav_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -60,7 +67,7 @@ def _sql_type(data_type: pa.DataType) -> str:
 
 
 #: Bookkeeping columns of the DuckDB tables (not part of the Arrow schemas).
-BOOKKEEPING = ("loaded_at", "_key_hash", "_row_hash")
+BOOKKEEPING = ("loaded_at", "_key_hash", "_row_hash", "_raw_hash")
 
 
 def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
@@ -71,6 +78,7 @@ def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
     columns.append("loaded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp")
     columns.append("_key_hash UHUGEINT")
     columns.append("_row_hash UBIGINT")
+    columns.append("_raw_hash UBIGINT")
     return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})"
 
 
@@ -156,7 +164,11 @@ class DuckDBWarehouse(KeyedWarehouse):
             for name, key in (("conversions", CONVERSION_KEY), ("conversion_rejects", REJECT_KEY)):
                 # Tables of earlier releases get the hashes (a NULL row hash: seen as changed).
                 table = self._table(customer_id, name)
-                for column, kind in (("_row_hash", "UBIGINT"), ("_key_hash", "UHUGEINT")):
+                for column, kind in (
+                    ("_row_hash", "UBIGINT"),
+                    ("_key_hash", "UHUGEINT"),
+                    ("_raw_hash", "UBIGINT"),
+                ):
                     connection.execute(
                         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
                     )
@@ -187,27 +199,93 @@ class DuckDBWarehouse(KeyedWarehouse):
             return self._merge_in(connection, self._table(customer_id, name), batch, key)
 
     def load(
-        self, customer_id: str, conversions: pa.Table, rejects: pa.Table
+        self,
+        customer_id: str,
+        conversions: pa.Table,
+        rejects: pa.Table,
+        raw_hashes: pa.Array[Any] | None = None,
     ) -> tuple[LoadCounts, int]:
-        """Upsert a batch's conversions and rejects in one transaction."""
+        """Upsert a batch's conversions and rejects in one transaction.
+
+        ``raw_hashes`` (from :meth:`screen`, one per conversion) are kept so that the next sync
+        can skip these records while they stay as they are.
+        """
         self.ensure_customer(customer_id)
         merges = [
-            (name, self._keyed(rows, schema, key), key)
-            for name, rows, schema, key in (
-                ("conversions", conversions, CONVERSION_SCHEMA, CONVERSION_KEY),
-                ("conversion_rejects", rejects, REJECT_SCHEMA, REJECT_KEY),
+            (name, self._keyed(rows, schema, key), key, hashes)
+            for name, rows, schema, key, hashes in (
+                ("conversions", conversions, CONVERSION_SCHEMA, CONVERSION_KEY, raw_hashes),
+                ("conversion_rejects", rejects, REJECT_SCHEMA, REJECT_KEY, None),
             )
             if rows.num_rows
         ]
         done: dict[str, tuple[int, int]] = {}
         if merges:
             with self._transaction() as connection:
-                for name, batch, key in merges:
+                for name, batch, key, hashes in merges:
                     table = self._table(customer_id, name)
-                    done[name] = self._merge_in(connection, table, batch, key)
+                    done[name] = self._merge_in(connection, table, batch, key, hashes)
         inserted, updated = done.get("conversions", (0, 0))
         unchanged = conversions.num_rows - inserted - updated
         return LoadCounts(inserted, updated, unchanged), sum(done.get("conversion_rejects", (0, 0)))
+
+    def holds_raw_hashes(self, customer_id: str, connector_id: str) -> bool:
+        """True when some conversion of the connector keeps its raw record's hash."""
+        self.ensure_customer(customer_id)
+        with self.connection() as connection:
+            rows = connection.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {self._table(customer_id, 'conversions')} "
+                "WHERE connector_id = ? AND _raw_hash IS NOT NULL)",
+                [connector_id],
+            ).fetchall()
+        return bool(rows[0][0])
+
+    def screen(
+        self,
+        customer_id: str,
+        connector_id: str,
+        raw: pa.Table,
+        keys: pa.ChunkedArray[Any],
+        salt: str,
+        *,
+        match: bool = True,
+    ) -> tuple[pa.Array[Any], pa.Array[Any]]:
+        """Hash each raw record, and tell which ones the warehouse already holds as they are.
+
+        ``keys`` are the records' transaction ids as the normalizer will read them; ``salt``
+        stands for the normalizer's rules and settings. A record is held as it is when the
+        conversion of its key was loaded from a record with the same hash and the same salt,
+        and every row of that key in ``raw`` has that hash. Returns (hash per row, held or
+        not per row); with ``match`` false, only the hashes (nothing held). Columns are hashed
+        in name order, so reordered columns change nothing.
+        """
+        self.ensure_customer(customer_id)
+        names = sorted(raw.column_names)
+        columns = ", ".join(f"s.{_quoted(n)}" for n in names)
+        incoming = raw.select(names).append_column("__gn_key", keys)
+        incoming = incoming.append_column("__gn_i", row_positions(raw.num_rows))
+        if incoming.num_rows > _SCAN_CHUNK:
+            # DuckDB scans an Arrow table in parallel by chunk.
+            incoming = pa.Table.from_batches(incoming.to_batches(max_chunksize=_SCAN_CHUNK))
+        owner = f"{sql_text(customer_id)}, {sql_text(connector_id)}"
+        table = self._table(customer_id, "conversions")
+        hashed = f"SELECT __gn_i, __gn_key, hash({sql_text(salt)}, {columns}) AS h FROM screened s"
+        if match:
+            sql = (
+                f"WITH s AS ({hashed}), "
+                f"held AS (SELECT s.__gn_key FROM s JOIN {table} t ON t._key_hash = "
+                f"md5_number(concat_ws(chr(31), {owner}, s.__gn_key)) "
+                "WHERE s.__gn_key IS NOT NULL "
+                "GROUP BY s.__gn_key HAVING bool_and(t._raw_hash = s.h)) "
+                "SELECT s.h, held.__gn_key IS NOT NULL AS held "
+                "FROM s LEFT JOIN held USING (__gn_key) ORDER BY s.__gn_i"
+            )
+        else:
+            sql = f"SELECT h, false AS held FROM ({hashed}) ORDER BY __gn_i"
+        with self.connection() as connection:
+            connection.register("screened", incoming)
+            result = arrow_result(connection, sql)
+        return result.column("h").combine_chunks(), result.column("held").combine_chunks()
 
     def _keyed(self, batch: pa.Table, schema: pa.Schema, key: tuple[str, ...]) -> pa.Table:
         """Every row keyed; a key repeated within the batch is left to the merge (last wins)."""
@@ -216,26 +294,39 @@ class DuckDBWarehouse(KeyedWarehouse):
 
     @staticmethod
     def _merge_in(
-        connection: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, key: tuple[str, ...]
+        connection: duckdb.DuckDBPyConnection,
+        table: str,
+        batch: pa.Table,
+        key: tuple[str, ...],
+        raw_hashes: pa.Array[Any] | None = None,
     ) -> tuple[int, int]:
         """Update the rows whose values changed, insert the new ones; (inserted, updated).
 
-        Of rows sharing a key, only the last is merged.
+        Of rows sharing a key, only the last is merged. With ``raw_hashes`` (one per row) each
+        merged row keeps its raw record's hash, also where its values did not change.
         """
         names = batch.schema.names
         values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
         row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
         hashes = f"{_key_hash(key, 's')} AS _key_hash, {row_hash} AS _row_hash"
+        raw = "s._gn_raw" if raw_hashes is not None else "NULL::UBIGINT"
         batch = batch.combine_chunks()
-        connection.register("incoming", batch.append_column("_gn_i", row_positions(batch.num_rows)))
+        incoming = batch.append_column("_gn_i", row_positions(batch.num_rows))
+        if raw_hashes is not None:
+            batch = batch.append_column("_gn_raw", raw_hashes)
+            incoming = incoming.append_column("_gn_raw", raw_hashes)
+        connection.register("incoming", incoming)
         # Each incoming row once against the table, in batch order: its position, the matching
-        # row's id, and whether the values differ. Small (integers), so it comes back as Arrow.
+        # row's id, whether the values differ and whether the raw hash does. Small (integers),
+        # so it comes back as Arrow.
         match = arrow_result(
             connection,
             f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._row_hash "
+            f"AS changed, t._raw_hash IS DISTINCT FROM s._gn_raw AS stale FROM ("
             # A record changed twice within the batch: its last row wins.
-            f"AS changed FROM (SELECT max(_gn_i) AS _gn_i, _key_hash, arg_max(_row_hash, _gn_i) "
-            f"AS _row_hash FROM (SELECT _gn_i, {hashes} FROM incoming s) GROUP BY _key_hash) s "
+            f"SELECT max(_gn_i) AS _gn_i, _key_hash, arg_max(_row_hash, _gn_i) AS _row_hash, "
+            f"arg_max(_gn_raw, _gn_i) AS _gn_raw FROM ("
+            f"SELECT _gn_i, {hashes}, {raw} AS _gn_raw FROM incoming s) GROUP BY _key_hash) s "
             f"LEFT JOIN {table} t ON t._key_hash = s._key_hash ORDER BY s._gn_i",
         )
         found = pc.is_valid(match.column("row_id"))
@@ -249,8 +340,8 @@ class DuckDBWarehouse(KeyedWarehouse):
             fresh = batch if len(new_rows) == batch.num_rows else batch.take(new_rows)
             connection.register("fresh", fresh.combine_chunks())
             connection.execute(
-                f"INSERT INTO {table} ({columns}, _key_hash, _row_hash) "
-                f"SELECT {selected}, {hashes} FROM fresh s"
+                f"INSERT INTO {table} ({columns}, _key_hash, _row_hash, _raw_hash) "
+                f"SELECT {selected}, {hashes}, {raw} FROM fresh s"
             )
         if changed.num_rows:
             rows = batch.take(changed.column("_gn_i")).append_column(
@@ -258,10 +349,30 @@ class DuckDBWarehouse(KeyedWarehouse):
             )
             connection.register("changed", rows.combine_chunks())
             updates = ", ".join(f"{_quoted(n)} = s.{_quoted(n)}" for n in values)
+            keep_raw = f", _raw_hash = {raw}" if raw_hashes is not None else ""
             connection.execute(
-                f"UPDATE {table} t SET {updates}, _row_hash = {row_hash}, "
+                f"UPDATE {table} t SET {updates}, _row_hash = {row_hash}{keep_raw}, "
                 "loaded_at = current_timestamp FROM changed s WHERE t.rowid = s._gn_row_id"
             )
+        if raw_hashes is not None:
+            # Values as they were but read from a different raw record (or before raw hashes
+            # were kept): only the hash is brought up to date.
+            stale = match.filter(
+                pc.and_(pc.and_(found, pc.invert(match.column("changed"))), match.column("stale"))
+            )
+            if stale.num_rows:
+                connection.register(
+                    "stale",
+                    pa.table(
+                        {
+                            "row_id": stale.column("row_id"),
+                            "h": raw_hashes.take(stale.column("_gn_i")),
+                        }
+                    ),
+                )
+                connection.execute(
+                    f"UPDATE {table} t SET _raw_hash = s.h FROM stale s WHERE t.rowid = s.row_id"
+                )
         return len(new_rows), changed.num_rows
 
     def _read(
