@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -104,10 +104,13 @@ class ScreeningSink(ConversionSink, Protocol):
     def close(self) -> None:
         """Finish what was handed over and release threads (the end of a sync)."""
 
-    def screen(
-        self, connector: BaseConnector, normalizer: BatchNormalizer, batches: Iterable[RawBatch]
-    ) -> Iterator[ScreenedBatch]:
-        """Each batch with the records the sink already holds as they are left out."""
+    def screener(
+        self, connector: BaseConnector, normalizer: BatchNormalizer
+    ) -> Callable[[RawBatch], ScreenedBatch]:
+        """A function leaving out of each batch the records the sink holds as they are.
+
+        The sync calls it once per batch, in stream order, on the normalizer's thread.
+        """
 
 
 class BaseConnector(ABC):
@@ -341,12 +344,12 @@ class BaseConnector(ABC):
             normalizer = self.normalizer().batch_normalizer
             cursor = _parse_cursor(result.cursor) if self.cursor_field else None
             batches = self.fetch_batches(since=since, until=until)
-            screened = (
-                sink.screen(self, normalizer, batches)
-                if isinstance(sink, ScreeningSink)
-                else (ScreenedBatch(b, b) for b in batches)
+            screen = (
+                sink.screener(self, normalizer) if isinstance(sink, ScreeningSink) else unscreened
             )
-            for item, normalized in normalizer.normalize_stream(screened, _changed_part):
+            for item, normalized in normalizer.prepare_and_normalize(
+                batches, lambda batch: _screened_part(screen(batch))
+            ):
                 counts = sink.write(self, normalized, item) if sink is not None else None
                 result.add_batch(
                     normalized.input_rows + item.unchanged,
@@ -470,8 +473,13 @@ def _flush(sink: ConversionSink | None) -> None:
         sink.flush()
 
 
-def _changed_part(screened: ScreenedBatch) -> RawBatch:
-    return screened.changed
+def unscreened(batch: RawBatch) -> ScreenedBatch:
+    """A batch as it is, every record to be normalized."""
+    return ScreenedBatch(batch, batch)
+
+
+def _screened_part(screened: ScreenedBatch) -> tuple[ScreenedBatch, RawBatch]:
+    return screened, screened.changed
 
 
 def _parse_cursor(text: str | None) -> datetime | None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from growthnav.connectors.base import RawBatch, ScreenedBatch, as_table
+from growthnav.connectors.base import RawBatch, ScreenedBatch, as_table, unscreened
 from growthnav.conversions import NormalizedBatch
 from growthnav.conversions.batch import BatchNormalizer
 from growthnav.warehouse import DuckDBWarehouse, LoadCounts, Warehouse
@@ -42,16 +43,19 @@ class WarehouseSink:
         self.counts = LoadCounts()
         self.rejects_written = 0
         self.raw_written = 0
-        #: Ids of the records screened in but not yet written, batch by batch.
+        #: Ids of the records screened in but not yet written, batch by batch (the screener
+        #: runs on the normalizer's thread, ``write`` on the sync's).
+        self._lock = threading.Lock()
         self._pending: deque[tuple[ScreenedBatch, pa.ChunkedArray[Any]]] = deque()
         self._raw_writer: ThreadPoolExecutor | None = None
         self._raw_writes: deque[Future[int]] = deque()
 
-    def screen(
-        self, connector: BaseConnector, normalizer: BatchNormalizer, batches: Iterable[RawBatch]
-    ) -> Iterator[ScreenedBatch]:
-        """Each batch, less the records the warehouse holds from the same raw record.
+    def screener(
+        self, connector: BaseConnector, normalizer: BatchNormalizer
+    ) -> Callable[[RawBatch], ScreenedBatch]:
+        """A function that screens a sync's batches, one after the other in stream order.
 
+        It leaves out of each batch the records the warehouse holds from the same raw record.
         "The same" is judged on the columns the field map reads, with the normalizer's
         fingerprint: equal inputs give equal conversions.
 
@@ -62,37 +66,41 @@ class WarehouseSink:
         """
         warehouse = self.warehouse
         if not isinstance(warehouse, DuckDBWarehouse):
-            yield from (ScreenedBatch(batch, batch) for batch in batches)
-            return
+            return unscreened
         customer_id = connector.config.customer_id
         connector_id = connector.config.effective_connector_id
         # A connector without raw hashes yet (a first sync) has nothing to match: hash only.
         match = warehouse.holds_raw_hashes(customer_id, connector_id)
         salt = normalizer.fingerprint
-        for batch in batches:
+
+        def screen(batch: RawBatch) -> ScreenedBatch:
             table = as_table(batch) if isinstance(batch, pa.Table | pa.RecordBatch) else None
             keys = None if table is None else normalizer.record_keys(table)
             if table is None or keys is None or table.num_rows == 0:
-                yield ScreenedBatch(batch, batch)
-                continue
+                return ScreenedBatch(batch, batch)
             # A conversion depends on the columns its field map reads, and on nothing else.
             read = [name for name in table.column_names if name in normalizer.field_map.columns]
+            # Taken before the warehouse is read: a batch written in between is either still
+            # in this list or already visible to the query.
+            with self._lock:
+                on_the_way = [c for _, ids in self._pending for c in ids.chunks]
             hashes, held = warehouse.screen(
                 customer_id, connector_id, table.select(read), keys, salt, match=match
             )
-            if self._pending and pc.any(held).as_py():
-                on_the_way = pa.chunked_array(
-                    [c for _, ids in self._pending for c in ids.chunks], keys.type
-                )
-                held = pc.and_(held, pc.invert(pc.is_in(keys, value_set=on_the_way)))
+            if on_the_way and pc.any(held).as_py():
+                written_yet = pc.is_in(keys, value_set=pa.chunked_array(on_the_way, keys.type))
+                held = pc.and_(held, pc.invert(written_yet))
             unchanged = pc.sum(held).as_py() or 0
             if unchanged:
                 keep = pc.invert(held)
                 table, hashes, keys = table.filter(keep), hashes.filter(keep), keys.filter(keep)
             screened = ScreenedBatch(batch, table, unchanged, hashes)
             if match:
-                self._pending.append((screened, keys))
-            yield screened
+                with self._lock:
+                    self._pending.append((screened, keys))
+            return screened
+
+        return screen
 
     def write(
         self,
@@ -126,9 +134,10 @@ class WarehouseSink:
         )
         while len(self._raw_writes) > 1:
             self.raw_written += self._raw_writes.popleft().result()
-        if any(done is screened for done, _ in self._pending):
-            while self._pending.popleft()[0] is not screened:
-                pass
+        with self._lock:
+            if any(done is screened for done, _ in self._pending):
+                while self._pending.popleft()[0] is not screened:
+                    pass
         self.counts += counts
         self.rejects_written += rejects_written
         return counts

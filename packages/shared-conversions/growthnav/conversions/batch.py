@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import duckdb
 import phonenumbers
@@ -67,7 +67,9 @@ _IN_FLIGHT = 1
 
 #: A batch of raw records: Arrow (tabular sources) or a list of dicts (APIs).
 Batch = pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]
+B = TypeVar("B", bound=Batch)
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class RejectReason(StrEnum):
@@ -136,6 +138,10 @@ def _rules_digest() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _as_is(batch: B) -> tuple[B, B]:
+    return batch, batch
 
 
 def _text(value: str | None) -> str:
@@ -318,26 +324,37 @@ class BatchNormalizer:
         """Normalize one batch (an Arrow table or record batch, or a list of dicts)."""
         return self._split(*self._query(batch))
 
-    def normalize_stream(
-        self, items: Iterable[T], batch_of: Callable[[T], Batch] | None = None
-    ) -> Iterator[tuple[T, NormalizedBatch]]:
-        """Normalize a stream of batches, yielding each item with its result, in order.
+    def normalize_stream(self, batches: Iterable[B]) -> Iterator[tuple[B, NormalizedBatch]]:
+        """Normalize a stream of batches, yielding each batch with its result, in order.
 
-        ``items`` are batches, or anything holding one when ``batch_of`` picks it out. The next
-        batch is normalized on a worker thread while the caller handles the current one (loads
-        it, say), so both overlap. At most ``_IN_FLIGHT + 1`` batches are held at once.
+        The next batch is normalized on a worker thread while the caller handles the current
+        one (loads it, say), so both overlap. At most ``_IN_FLIGHT + 1`` batches are held at
+        once.
         """
+        return self.prepare_and_normalize(batches, _as_is)
+
+    def prepare_and_normalize(
+        self, items: Iterable[T], prepare: Callable[[T], tuple[U, Batch]]
+    ) -> Iterator[tuple[U, NormalizedBatch]]:
+        """As :meth:`normalize_stream`, with a step before normalizing each item.
+
+        ``prepare(item)`` returns what to yield with the result and the batch to normalize. It
+        runs on the worker thread, one item after the other in stream order, so it overlaps
+        with the caller's handling of the previous item and with reading the next.
+        """
+
+        def task(item: T) -> tuple[U, NormalizedBatch]:
+            prepared, batch = prepare(item)
+            return prepared, self.normalize(batch)
+
         with ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="normalize") as pool:
-            pending: deque[tuple[T, Future[NormalizedBatch]]] = deque()
+            pending: deque[Future[tuple[U, NormalizedBatch]]] = deque()
             for item in items:
-                batch = cast(Batch, item) if batch_of is None else batch_of(item)
-                pending.append((item, pool.submit(self.normalize, batch)))
+                pending.append(pool.submit(task, item))
                 if len(pending) > _IN_FLIGHT:
-                    done, future = pending.popleft()
-                    yield done, future.result()
+                    yield pending.popleft().result()
             while pending:
-                done, future = pending.popleft()
-                yield done, future.result()
+                yield pending.popleft().result()
 
     def _query(self, batch: Batch) -> tuple[pa.Table, pa.Table, list[str]]:
         """Run the normalization query; returns its result, the input and absent columns."""
