@@ -116,3 +116,27 @@ def test_the_last_row_of_an_id_still_wins_across_batches(home: Home) -> None:
     home.write("a,2024-01-01 10:00,$9.00,a@x.com,first", ROWS[0])
     home.sync(batch_size=2)  # both in one batch: not every row of "a" is as held
     assert home.rows()["a"][1] == 1
+
+
+def test_a_raw_file_that_cannot_be_written_fails_the_sync_before_its_cursor_moves(
+    home: Home, tmp_path: Path
+) -> None:
+    home.write(*ROWS)
+    (tmp_path / "raw").write_text("not a directory")  # where the raw record files go
+    config = ConnectorConfig(
+        connector_type=ConnectorType.FILE,
+        customer_id="acme",
+        name="export",
+        connection_params={"path": str(home.export)},
+        field_overrides=MAP,
+        batch_size=2,
+    )
+    connector = get_registry().create(config)
+    result = run_sync(connector, home.storage, home.warehouse)
+    connector.close()
+    assert not result.success
+    assert result.error is not None
+    assert "raw" in result.error
+    assert home.storage.state(config.effective_connector_id) is None
+    (tmp_path / "raw").unlink()
+    assert home.sync().records_fetched == 5
