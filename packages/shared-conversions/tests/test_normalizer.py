@@ -367,3 +367,20 @@ def test_text_columns_are_trimmed_and_blank_is_null_whichever_path_they_take(
     assert reject["source_column"] is None
     assert json.loads(reject["raw_record"])["loc"] == "L3"
     assert result.source_rows.to_pylist() == [0, 1, 3]
+
+
+def test_the_fingerprint_changes_with_anything_that_changes_a_conversion() -> None:
+    def fingerprint(field_map: dict[str, str | None], **settings: Any) -> str:
+        return BatchNormalizer("acme", field_map, connector_id="c1", **settings).fingerprint
+
+    base = {"id": "transaction_id", "at": "timestamp", "paid_at": "timestamp"}
+    same = fingerprint(base)
+    assert fingerprint(dict(base)) == same
+    swapped = {"id": "transaction_id", "paid_at": "timestamp", "at": "timestamp"}
+    assert fingerprint(swapped) != same  # the other column now wins
+    assert fingerprint({**base, "amount": "value:cents"}) != fingerprint(
+        {**base, "amount": "value"}
+    )
+    assert fingerprint(base, timezone="America/Chicago") != same
+    assert fingerprint(base, default_currency="EUR") != same
+    assert fingerprint(base, phone_region="GB") != same

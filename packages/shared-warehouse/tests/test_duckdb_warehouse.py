@@ -267,3 +267,14 @@ def test_a_load_keeps_raw_hashes_also_for_rows_whose_values_did_not_change(
     counts, _ = warehouse.load("acme", batch.conversions, batch.rejects[:0], hashes)
     assert counts == LoadCounts(0, 0, 2)
     assert warehouse.screen("acme", "pos-1", table, keys, "rules-1")[1].to_pylist() == [True, True]
+
+
+def test_values_changed_without_a_raw_hash_clear_the_old_one(warehouse: DuckDBWarehouse) -> None:
+    _load_screened(warehouse, ROWS[:2], "rules-1")
+    # A re-map (no raw hashes) changes "a": its old raw hash no longer describes its values.
+    warehouse.upsert_conversions("acme", normalized([dict(ROWS[0], amount="$1.00")]).conversions)
+    table, keys = _screen_rows(ROWS[:2])
+    assert warehouse.screen("acme", "pos-1", table, keys, "rules-1")[1].to_pylist() == [
+        False,
+        True,
+    ]

@@ -298,7 +298,8 @@ class BatchNormalizer:
         settings = json.dumps(
             {
                 "customer_id": self.customer_id,
-                "field_map": self.field_map.as_dict(),
+                # In precedence order: which of two columns wins matters.
+                "field_map": list(self.field_map.as_dict().items()),
                 "conversion_type": self.conversion_type.value,
                 "source": self.source.value,
                 "connector_id": self.connector_id,

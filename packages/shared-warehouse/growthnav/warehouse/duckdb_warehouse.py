@@ -349,9 +349,10 @@ class DuckDBWarehouse(KeyedWarehouse):
             )
             connection.register("changed", rows.combine_chunks())
             updates = ", ".join(f"{_quoted(n)} = s.{_quoted(n)}" for n in values)
-            keep_raw = f", _raw_hash = {raw}" if raw_hashes is not None else ""
+            # Without raw hashes (a re-map, a direct upsert) the row's old one no longer
+            # describes its values: it is cleared, so no sync skips the row on its strength.
             connection.execute(
-                f"UPDATE {table} t SET {updates}, _row_hash = {row_hash}{keep_raw}, "
+                f"UPDATE {table} t SET {updates}, _row_hash = {row_hash}, _raw_hash = {raw}, "
                 "loaded_at = current_timestamp FROM changed s WHERE t.rowid = s._gn_row_id"
             )
         if raw_hashes is not None:
