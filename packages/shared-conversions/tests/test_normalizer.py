@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -370,7 +371,7 @@ def test_text_columns_are_trimmed_and_blank_is_null_whichever_path_they_take(
 
 
 def test_the_fingerprint_changes_with_anything_that_changes_a_conversion() -> None:
-    def fingerprint(field_map: dict[str, str | None], **settings: Any) -> str:
+    def fingerprint(field_map: Mapping[str, str | None], **settings: Any) -> str:
         return BatchNormalizer("acme", field_map, connector_id="c1", **settings).fingerprint
 
     base = {"id": "transaction_id", "at": "timestamp", "paid_at": "timestamp"}
