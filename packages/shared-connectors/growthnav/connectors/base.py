@@ -85,7 +85,7 @@ class ConversionSink(Protocol):
     ) -> LoadCounts | None:
         """Make the batch's conversions and rejects durable before the cursor moves.
 
-        ``screened`` is what :meth:`screen` made of the batch; its raw records are kept for
+        ``screened`` is what the sink's screener made of the batch; its raw records are kept for
         re-mapping when the sink can. Returns what the load did when the sink can tell
         (inserted, updated, unchanged).
         """

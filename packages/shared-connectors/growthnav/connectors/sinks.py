@@ -30,7 +30,7 @@ class WarehouseSink:
 
     With the DuckDB warehouse, records that a previous sync loaded and that arrive unchanged
     (same raw record, same field map, settings and rules) are left out before normalization:
-    see :meth:`screen`.
+    see :meth:`screener`.
     """
 
     def __init__(self, warehouse: Warehouse, *, keep_raw: bool = True) -> None:

@@ -87,9 +87,13 @@ def _quoted(name: str) -> str:
 
 
 def _key_hash(key: tuple[str, ...], alias: str) -> str:
-    """MD5 of the key's parts joined by a unit separator (stable across DuckDB releases)."""
-    parts = ", ".join(f"{alias}.{_quoted(k)}" for k in key)
-    return f"md5_number(concat_ws(chr(31), {parts}))"
+    """MD5 of the key's columns joined by a unit separator (stable across DuckDB releases)."""
+    return _key_hash_of([f"{alias}.{_quoted(k)}" for k in key])
+
+
+def _key_hash_of(parts: list[str]) -> str:
+    """MD5 of SQL expressions joined by a unit separator: the one form of ``_key_hash``."""
+    return f"md5_number(concat_ws(chr(31), {', '.join(parts)}))"
 
 
 def _column_or_null(batch: pa.Table, name: str) -> str:
@@ -267,14 +271,20 @@ class DuckDBWarehouse(KeyedWarehouse):
         if incoming.num_rows > _SCAN_CHUNK:
             # DuckDB scans an Arrow table in parallel by chunk.
             incoming = pa.Table.from_batches(incoming.to_batches(max_chunksize=_SCAN_CHUNK))
-        owner = f"{sql_text(customer_id)}, {sql_text(connector_id)}"
+        # The stored key hash, with this connector's constants and each record's id.
+        key_parts = {
+            "customer_id": sql_text(customer_id),
+            "connector_id": sql_text(connector_id),
+            "transaction_id": "s.__gn_key",
+        }
+        key_hash = _key_hash_of([key_parts[k] for k in CONVERSION_KEY])
         table = self._table(customer_id, "conversions")
         hashed = f"SELECT __gn_i, __gn_key, hash({sql_text(salt)}, {columns}) AS h FROM screened s"
         if match:
             sql = (
                 f"WITH s AS ({hashed}), "
                 f"held AS (SELECT s.__gn_key FROM s JOIN {table} t ON t._key_hash = "
-                f"md5_number(concat_ws(chr(31), {owner}, s.__gn_key)) "
+                f"{key_hash} "
                 "WHERE s.__gn_key IS NOT NULL "
                 "GROUP BY s.__gn_key HAVING bool_and(t._raw_hash = s.h)) "
                 "SELECT s.h, held.__gn_key IS NOT NULL AS held "
