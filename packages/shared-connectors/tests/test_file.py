@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -20,6 +21,7 @@ from growthnav.connectors import (
     get_registry,
     run_sync,
 )
+from growthnav.connectors.adapters.file import FileConnector
 from growthnav.connectors.base import as_table
 from growthnav.warehouse import DuckDBWarehouse
 
@@ -77,6 +79,53 @@ def test_csv_values_are_read_as_written(tmp_path: Path) -> None:
     [conversion] = connector.normalize([record])
     assert conversion.transaction_id == "007"
     assert conversion.timestamp == datetime(2024, 1, 31, 18, 5, tzinfo=UTC)
+
+
+def test_a_stray_quote_is_one_reject_and_quoted_values_still_read(tmp_path: Path) -> None:
+    # A sniffer sampling this file finds the quotes unbalanced and reads it unquoted: line 3
+    # then splits on its quoted commas and line 4 keeps a literal quote. The stated dialect
+    # (RFC 4180) reads line 3 and rejects line 4 alone.
+    export = tmp_path / "orders.csv"
+    export.write_text(
+        'ID,AMOUNT,NOTE\na,$1.00,plain\nb,"$1,200.50","one, two"\nc,$3.00,"unterminated\n'
+    )
+    connector = get_registry().create(file_config(export))
+    records = list(connector.fetch_records())
+    assert records == [
+        {"ID": "a", "AMOUNT": "$1.00", "NOTE": "plain"},
+        {"ID": "b", "AMOUNT": "$1,200.50", "NOTE": "one, two"},
+    ]
+    rejects = connector.source_rejects()
+    assert rejects is not None
+    [reject] = rejects.to_pylist()
+    assert reject["reject_key"] == "orders.csv:4"
+    assert "quote" in reject["message"]
+    assert json.loads(reject["raw_record"])["line"] == 'c,$3.00,"unterminated'
+
+
+def test_csv_columns_are_named_as_duckdb_names_them(tmp_path: Path) -> None:
+    export = tmp_path / "odd.csv"
+    export.write_text('\ufeffa,a,A, x ,"q""z",,a_1\r\n1,2,3,4,5,6,7\r\n', encoding="utf-8")
+    sniffed = duckdb.sql(f"SELECT * FROM read_csv('{export}', all_varchar = true)")
+    assert sniffed is not None
+    connector = FileConnector(file_config(export))
+    assert connector.csv_columns(export) == sniffed.columns
+    [record] = list(connector.fetch_records())
+    assert list(record.values()) == ["1", "2", "3", "4", "5", "6", "7"]
+    headless = FileConnector(file_config(export, header=False))
+    assert headless.csv_columns(export) == [f"column{i}" for i in range(7)]
+    assert len(list(headless.fetch_records())) == 2
+
+
+def test_csv_without_quoting_and_empty_files(tmp_path: Path) -> None:
+    export = tmp_path / "raw.csv"
+    export.write_text('ID;NOTE\n"a;he said "hi"\n')
+    connector = get_registry().create(file_config(export, delimiter=";", quote=""))
+    assert list(connector.fetch_records()) == [{"ID": '"a', "NOTE": 'he said "hi"'}]
+    (tmp_path / "empty.csv").write_text("")
+    empty = get_registry().create(file_config(tmp_path / "empty.csv"))
+    assert list(empty.fetch_records()) == []
+    assert empty.get_schema() == {}
 
 
 def test_parquet_is_read_in_bounded_batches(tmp_path: Path) -> None:
@@ -149,10 +198,13 @@ def test_unknown_suffix_needs_a_format(tmp_path: Path) -> None:
 
 def test_bad_params_are_refused_before_reading(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as refused:
-        get_registry().create(file_config(tmp_path, format="xlsx", delimiter=";;"))
+        get_registry().create(
+            file_config(tmp_path, format="xlsx", delimiter=";;", encoding="utf-9", quote="''")
+        )
     text = str(refused.value)
-    assert "connection_params.format" in text
-    assert "connection_params.delimiter" in text
+    for param in ("format", "delimiter", "encoding", "quote"):
+        assert f"connection_params.{param}" in text
+    assert "'utf-9' is not a text encoding" in text
 
 
 def test_a_field_map_naming_a_missing_column_fails_the_sync_and_loads_nothing(

@@ -3,10 +3,16 @@
 Tabular files are read by DuckDB and handed over as Arrow batches (Parquet by row group, CSV
 in chunks, every CSV column as text so the normalizer sees values as written). A malformed
 line is a reject naming the file and line number, never a failed sync.
+
+CSV is read with the dialect the settings state (RFC 4180 quoting by default), never one
+guessed from a sample: one line with a stray quote must not make DuckDB's sniffer read every
+quoted field of the file wrongly. The columns are named from the header as DuckDB names them.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import glob
 import hashlib
 import json
@@ -30,7 +36,7 @@ from growthnav.conversions import (
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.parsed import sql_literal
-from pydantic import Field
+from pydantic import Field, field_validator
 
 Format = Literal["csv", "parquet", "jsonl"]
 _SUFFIXES: dict[str, Format] = {
@@ -55,9 +61,26 @@ class FileParams(RecordKindParams):
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV delimiter")
     encoding: str = Field(default="utf-8", description="CSV text encoding")
     header: bool = Field(default=True, description="the CSV's first line names the columns")
+    quote: str = Field(
+        default='"',
+        max_length=1,
+        description="CSV quote character, doubled inside a quoted value ('' for none)",
+    )
     cursor_field: str | None = Field(
         default=None, description="column whose high-watermark makes syncs incremental"
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"{value!r} is not a text encoding; use e.g. utf-8, latin-1 or utf-16"
+            ) from None
+        return value
+
     primary_key: str | None = Field(
         default=None, description="column that identifies a record (default: none)"
     )
@@ -118,19 +141,66 @@ class FileConnector(TabularConnector):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _relation_sql(self, path: Path, fmt: Format) -> str:
+    def _relation_sql(self, path: Path, fmt: Format) -> str | None:
+        """The DuckDB table function reading ``path``; None for a CSV without a line."""
         params: FileParams = self.settings.params
         name = sql_literal(str(path))
         if fmt == "parquet":
             return f"read_parquet({name})"
+        columns = self.csv_columns(path)
+        if not columns:
+            return None
+        types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns)
         options = [
-            "all_varchar = true",
+            "auto_detect = false",
+            f"columns = {{{types}}}",
             "store_rejects = true",
             f"header = {str(params.header).lower()}",
             f"delim = {sql_literal(params.delimiter)}",
+            f"quote = {sql_literal(params.quote)}",
+            f"escape = {sql_literal(params.quote)}",
             f"encoding = {sql_literal(params.encoding)}",
         ]
         return f"read_csv({name}, {', '.join(options)})"
+
+    def csv_columns(self, path: Path) -> list[str]:
+        """A CSV's column names as DuckDB gives them (empty for a file without a line).
+
+        From the header: trimmed, a blank one as ``column<i>``, a repeated one (in any case)
+        with ``_<n>``. Without a header: ``column0``, ``column1``...
+        """
+        params: FileParams = self.settings.params
+        utf8 = codecs.lookup(params.encoding).name == "utf-8"
+        encoding = "utf-8-sig" if utf8 else params.encoding  # a BOM is not part of the name
+        try:
+            with path.open(encoding=encoding, newline="") as handle:
+                reader = (
+                    csv.reader(handle, delimiter=params.delimiter, quotechar=params.quote)
+                    if params.quote
+                    else csv.reader(handle, delimiter=params.delimiter, quoting=csv.QUOTE_NONE)
+                )
+                first = next(reader, None)
+        except (OSError, UnicodeError, csv.Error) as exc:
+            raise SchemaError(f"cannot read {path.name} as csv: {exc}") from exc
+        if first is None:
+            return []
+        if not params.header:
+            return [f"column{i}" for i in range(len(first))]
+        names: list[str] = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(first):
+            name = raw.strip() or f"column{i}"
+            base = name.lower()
+            if base in seen:
+                while f"{base}_{seen[base]}" in seen:
+                    seen[base] += 1
+                name = f"{name}_{seen[base]}"
+                seen[base] += 1
+            else:
+                seen[base] = 1
+            seen.setdefault(name.lower(), 1)
+            names.append(name)
+        return names
 
     def _where(self, since: datetime | None, until: datetime | None, fmt: Format) -> str:
         field = self.cursor_field
@@ -194,6 +264,8 @@ class FileConnector(TabularConnector):
             # and parallel reading buffered ~100 MB more for no faster sync.
             connection.execute("SET threads = 1")
             relation = self._relation_sql(path, fmt)
+            if relation is None:
+                return
             sql = f"SELECT * FROM {relation}{self._where(since, until, fmt)}"
             try:
                 yield from gathered(connection.sql(sql).to_arrow_reader(size), size)
@@ -217,7 +289,7 @@ class FileConnector(TabularConnector):
                     "file": path.name,
                     "line": row["line"],
                     "message": f"{path.name} line {row['line']}: {row['error_message']}",
-                    "raw": row["csv_line"],
+                    "raw": (row["csv_line"] or "").rstrip("\r\n"),
                 }
             )
 
@@ -296,11 +368,12 @@ class FileConnector(TabularConnector):
             if not isinstance(first, pa.Table):
                 return {}
             return {f.name: str(f.type) for f in first.schema}
+        relation = self._relation_sql(path, fmt)
+        if relation is None:
+            return {}
         connection = connect_quietly()
         try:
-            rows = arrow_result(
-                connection, f"DESCRIBE SELECT * FROM {self._relation_sql(path, fmt)}"
-            ).to_pylist()
+            rows = arrow_result(connection, f"DESCRIBE SELECT * FROM {relation}").to_pylist()
         finally:
             connection.close()
         return {row["column_name"]: row["column_type"] for row in rows}
