@@ -103,6 +103,19 @@ def test_a_stray_quote_is_one_reject_and_quoted_values_still_read(tmp_path: Path
     assert json.loads(reject["raw_record"])["line"] == 'c,$3.00,"unterminated'
 
 
+def test_a_reject_names_the_line_an_editor_shows(tmp_path: Path) -> None:
+    # The first record spans two lines; DuckDB counts records, so it would say line 3.
+    export = tmp_path / "notes.csv"
+    export.write_text('ID,NOTE\n1,"line one\nline two"\n2,x,extra\n3,ok\n')
+    connector = get_registry().create(file_config(export))
+    assert [r["ID"] for r in connector.fetch_records()] == ["1", "3"]
+    rejects = connector.source_rejects()
+    assert rejects is not None
+    [reject] = rejects.to_pylist()
+    assert reject["reject_key"] == "notes.csv:4"
+    assert reject["message"].startswith("notes.csv line 4: ")
+
+
 def test_csv_columns_are_named_as_duckdb_names_them(tmp_path: Path) -> None:
     export = tmp_path / "odd.csv"
     export.write_text('\ufeffa,a,A, x ,"q""z",,a_1\r\n1,2,3,4,5,6,7\r\n', encoding="utf-8")

@@ -280,18 +280,43 @@ class FileConnector(TabularConnector):
         rows = arrow_result(
             connection,
             # One row per line: DuckDB logs a missing-columns error once per missing column.
-            "SELECT line, string_agg(DISTINCT error_message, '; ') AS error_message, "
+            "SELECT line, min(line_byte_position) AS start, "
+            "string_agg(DISTINCT error_message, '; ') AS error_message, "
             "any_value(csv_line) AS csv_line FROM reject_errors GROUP BY line ORDER BY line",
         ).to_pylist()
-        for row in rows:
+        lines = self._physical_lines(path, [row["start"] for row in rows])
+        for row, line in zip(rows, lines, strict=True):
+            number = line or row["line"]
             self._source_rejects.append(
                 {
                     "file": path.name,
-                    "line": row["line"],
-                    "message": f"{path.name} line {row['line']}: {row['error_message']}",
+                    "line": number,
+                    "message": f"{path.name} line {number}: {row['error_message']}",
                     "raw": (row["csv_line"] or "").rstrip("\r\n"),
                 }
             )
+
+    def _physical_lines(self, path: Path, starts: list[int | None]) -> list[int | None]:
+        """The line of the file (as an editor numbers it) at each byte offset, in one pass.
+
+        DuckDB numbers records, so a quoted value spanning lines shifts its numbers; None
+        where the encoding does not write a newline as one byte.
+        """
+        if "\n".encode(self.settings.params.encoding) != b"\n" or not starts:
+            return [None] * len(starts)
+        found: dict[int, int] = {}
+        wanted = sorted({s for s in starts if s is not None})
+        newlines, consumed = 0, 0
+        with path.open("rb") as handle:
+            for offset in wanted:
+                while consumed < offset:
+                    block = handle.read(min(1 << 20, offset - consumed))
+                    if not block:
+                        break
+                    newlines += block.count(b"\n")
+                    consumed += len(block)
+                found[offset] = newlines + 1
+        return [None if s is None else found.get(s) for s in starts]
 
     def _jsonl_batches(
         self, path: Path, since: datetime | None, until: datetime | None, size: int
