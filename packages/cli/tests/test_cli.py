@@ -12,6 +12,7 @@ from growthnav.cli.app import app
 from growthnav.cli.due import connector_lock, is_due
 from growthnav.cli.home import Home
 from growthnav.connectors import ConnectorConfig, ConnectorType, SyncSchedule
+from growthnav.warehouse import DuckDBWarehouse
 from typer.testing import CliRunner
 
 #: ``--map`` flags for the three required targets of the test export.
@@ -84,6 +85,46 @@ def test_types_lists_every_type_with_its_spec(run: Any) -> None:
     assert {r["type"] for r in rows} >= {"snowflake", "salesforce", "hubspot", "file"}
     assert "file" in run("connectors", "types").output
     assert "No such option" in run("connectors", "types", "--bogus", code=2).output
+
+
+def test_map_changes_the_field_map_and_remap_applies_it(run: Any, export: Path, home: Path) -> None:
+    connector_id = _add(
+        run, export, "--map", "order_id=transaction_id", "--map", "closed_at=timestamp"
+    )
+    run("connectors", "sync", connector_id, code=3)  # one bad timestamp in three
+    assert "transaction_id" in run("connectors", "map", connector_id).output
+    refused = run("connectors", "map", connector_id, "--map", "first_name=frist_name", code=2)
+    assert "did you mean 'first_name'?" in refused.output
+    assert (
+        "not in the field map"
+        in run("connectors", "map", connector_id, "--unmap", "x", code=2).output
+    )
+    run("connectors", "map", "missing", code=2)
+    changed = json.loads(
+        run(
+            "connectors",
+            "map",
+            connector_id,
+            "--map",
+            "first_name=first_name",
+            "--map",
+            "total=",
+            "--json",
+        ).stdout
+    )
+    assert changed["changed"] is True
+    assert changed["field_map"]["first_name"] == "first_name"
+    shown = json.loads(run("connectors", "show", connector_id, "--json").stdout)
+    assert shown["field_map"] == changed["field_map"]
+    run("connectors", "remap", connector_id, "--json")
+    rows = DuckDBWarehouse(home / "warehouse.duckdb").read_conversions("brand").to_pylist()
+    assert {(r["transaction_id"], r["first_name"], r["value"]) for r in rows} == {
+        ("1", "Ana", None),
+        ("2", "Bo", None),
+    }
+    again = json.loads(run("connectors", "map", connector_id, "--unmap", "total", "--json").stdout)
+    assert "total" not in again["field_map"]
+    assert json.loads(run("connectors", "map", connector_id, "--json").stdout)["changed"] is False
 
 
 def test_add_list_show_and_bad_input(run: Any, export: Path, tmp_path: Path) -> None:

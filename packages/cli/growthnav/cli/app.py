@@ -33,7 +33,7 @@ from growthnav.connectors import (
 from growthnav.connectors.arrow_memory import use_system_allocator
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
 from growthnav.connectors.identity import IdentityStore, resolve_customer
-from growthnav.conversions import FieldMapError, parse_timestamp
+from growthnav.conversions import FieldMap, FieldMapError, parse_timestamp
 from growthnav.warehouse import check_customer_id
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -362,8 +362,8 @@ def discover(
         if validation["missing_required"]:
             console.print(
                 f"[yellow]required fields not mapped:[/yellow] "
-                f"{', '.join(validation['missing_required'])}; add them with --map on "
-                "`connectors add`, or edit and re-run"
+                f"{', '.join(validation['missing_required'])}; add them with "
+                f"`growthnav connectors map {connector_id} --map COLUMN=TARGET`"
             )
         console.print("mapping stored" if apply else "not stored: re-run with --apply to keep it")
 
@@ -485,6 +485,48 @@ def sync(
             f"(above {max_reject_rate:.0%}); see `growthnav connectors status`"
         )
         raise typer.Exit(PARTIAL)
+
+
+@connectors_app.command("map")
+def map_fields(
+    connector_id: str,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Set COLUMN=TARGET (COLUMN= ignores the column)."),
+    ] = None,
+    unmap: Annotated[
+        list[str] | None, typer.Option(help="Take COLUMN out of the field map.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show or change a connector's field map; `remap` then re-normalizes what is loaded."""
+    with _errors():
+        home = _home()
+        config = _config(home, connector_id)
+        field_map: dict[str, str] = dict(config.field_overrides)
+        for column in unmap or []:
+            if column not in field_map:
+                mapped = ", ".join(field_map) or "none"
+                raise UsageError(f"--unmap {column!r}: not in the field map (mapped: {mapped})")
+            del field_map[column]
+        field_map.update(_pairs(map_ or [], "--map"))
+        FieldMap.parse(field_map)  # refuses an unknown target or modifier, naming the column
+        changed = field_map != config.field_overrides
+        if changed:
+            config.field_overrides = field_map
+            home.storage.update(config)
+    if as_json:
+        _print_json({"connector_id": connector_id, "field_map": field_map, "changed": changed})
+        return
+    table = Table("column", "target")
+    for column, target in field_map.items():
+        table.add_row(column, target or "(ignored)")
+    console.print(table)
+    if changed:
+        console.print(
+            f"field map stored; `growthnav connectors remap {connector_id}` re-normalizes the "
+            "records already loaded, the next sync uses it"
+        )
 
 
 @connectors_app.command("remap")
