@@ -130,11 +130,16 @@ def test_csv_columns_are_named_as_duckdb_names_them(tmp_path: Path) -> None:
     assert len(list(headless.fetch_records())) == 2
 
 
-def test_csv_without_quoting_and_empty_files(tmp_path: Path) -> None:
+def test_csv_without_quoting_tsv_and_empty_files(tmp_path: Path) -> None:
     export = tmp_path / "raw.csv"
     export.write_text('ID;NOTE\n"a;he said "hi"\n')
     connector = get_registry().create(file_config(export, delimiter=";", quote=""))
     assert list(connector.fetch_records()) == [{"ID": '"a', "NOTE": 'he said "hi"'}]
+    tabs = tmp_path / "raw.tsv"
+    tabs.write_text("ID\tNOTE\n1\ta, b\n")
+    assert list(get_registry().create(file_config(tabs)).fetch_records()) == [
+        {"ID": "1", "NOTE": "a, b"}
+    ]
     (tmp_path / "empty.csv").write_text("")
     empty = get_registry().create(file_config(tmp_path / "empty.csv"))
     assert list(empty.fetch_records()) == []

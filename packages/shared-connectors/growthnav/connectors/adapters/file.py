@@ -58,7 +58,12 @@ class FileParams(RecordKindParams):
     format: Format | None = Field(
         default=None, description="csv, parquet or jsonl (default: from the file suffix)"
     )
-    delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV delimiter")
+    delimiter: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1,
+        description="CSV delimiter (default: a tab for .tsv files, else a comma)",
+    )
     encoding: str = Field(default="utf-8", description="CSV text encoding")
     header: bool = Field(default=True, description="the CSV's first line names the columns")
     quote: str = Field(
@@ -156,12 +161,19 @@ class FileConnector(TabularConnector):
             f"columns = {{{types}}}",
             "store_rejects = true",
             f"header = {str(params.header).lower()}",
-            f"delim = {sql_literal(params.delimiter)}",
+            f"delim = {sql_literal(self.delimiter(path))}",
             f"quote = {sql_literal(params.quote)}",
             f"escape = {sql_literal(params.quote)}",
             f"encoding = {sql_literal(params.encoding)}",
         ]
         return f"read_csv({name}, {', '.join(options)})"
+
+    def delimiter(self, path: Path) -> str:
+        """The CSV delimiter of ``path``: the configured one, else by its suffix."""
+        params: FileParams = self.settings.params
+        if params.delimiter is not None:
+            return params.delimiter
+        return "\t" if path.suffix.lower() == ".tsv" else ","
 
     def csv_columns(self, path: Path) -> list[str]:
         """A CSV's column names as DuckDB gives them (empty for a file without a line).
@@ -172,12 +184,13 @@ class FileConnector(TabularConnector):
         params: FileParams = self.settings.params
         utf8 = codecs.lookup(params.encoding).name == "utf-8"
         encoding = "utf-8-sig" if utf8 else params.encoding  # a BOM is not part of the name
+        delimiter = self.delimiter(path)
         try:
             with path.open(encoding=encoding, newline="") as handle:
                 reader = (
-                    csv.reader(handle, delimiter=params.delimiter, quotechar=params.quote)
+                    csv.reader(handle, delimiter=delimiter, quotechar=params.quote)
                     if params.quote
-                    else csv.reader(handle, delimiter=params.delimiter, quoting=csv.QUOTE_NONE)
+                    else csv.reader(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE)
                 )
                 first = next(reader, None)
         except (OSError, UnicodeError, csv.Error) as exc:
