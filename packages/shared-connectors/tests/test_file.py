@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -280,6 +282,69 @@ def test_schema_drift_is_recorded_and_a_vanished_mapped_column_stops_the_sync(
     [latest, *_] = storage.runs(first.connector_id or "")
     assert latest.schema_drift["removed"] == ["AMOUNT", "EMAIL"]
     assert not latest.success
+
+
+def _incremental(tmp_path: Path, path: Path, **settings: Any) -> Callable[[], Any]:
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+
+    def sync() -> Any:
+        config = dataclasses.replace(file_config(path, cursor_field="AT"), **settings)
+        connector = get_registry().create(config)
+        try:
+            result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
+        finally:
+            connector.close()
+        assert result.success, result.error
+        loaded = warehouse.read_conversions("acme").column("transaction_id").to_pylist()
+        return result, sorted(str(i) for i in loaded)
+
+    return sync
+
+
+def test_a_text_cursor_is_read_in_the_connector_timezone_as_the_normalizer_reads_it(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "orders.csv"
+    export.write_text("ID,AT,AMOUNT,EMAIL\na,01/31/2024 6:05 PM,1,\nb,2024-02-01 07:00,2,\n")
+    sync = _incremental(tmp_path, export, timezone="America/New_York", lookback_seconds=3600)
+    first, _ = sync()
+    assert first.cursor == "2024-02-01T12:00:00+00:00"  # 07:00 in New York
+    with export.open("a") as handle:
+        # A US-form row after the watermark, a late row inside the hour of lookback (read
+        # as UTC it would fall five hours earlier, outside), and one without a timestamp.
+        handle.write("c,02/02/2024 8:00 AM,3,\nlate,2024-02-01 06:30,4,\nblank,,5,\n")
+    second, loaded = sync()
+    assert second.records_fetched == 4  # b again (inside the lookback), c, late and blank
+    assert second.records_rejected == {"missing_timestamp": 1}
+    assert loaded == ["a", "b", "c", "late"]
+    assert second.cursor == "2024-02-02T13:00:00+00:00"
+
+
+def test_a_naive_parquet_cursor_is_read_in_the_connector_timezone(tmp_path: Path) -> None:
+    export = tmp_path / "orders.parquet"
+
+    def write(*rows: tuple[str, datetime | None]) -> None:
+        pq.write_table(
+            pa.table(
+                {
+                    "ID": [r[0] for r in rows],
+                    "AT": pa.array([r[1] for r in rows], pa.timestamp("us")),
+                    "AMOUNT": [1.0] * len(rows),
+                    "EMAIL": pa.nulls(len(rows), pa.string()),
+                }
+            ),
+            export,
+        )
+
+    sync = _incremental(tmp_path, export, timezone="America/New_York")
+    write(("a", datetime(2024, 3, 1, 10)))
+    assert sync()[0].cursor == "2024-03-01T15:00:00+00:00"
+    write(("a", datetime(2024, 3, 1, 10)), ("b", datetime(2024, 3, 1, 11)), ("c", None))
+    second, loaded = sync()
+    assert second.records_fetched == 3  # a (at the watermark), b, and c without a cursor
+    assert loaded == ["a", "b"]
 
 
 def test_a_new_nightly_export_is_read_once(tmp_path: Path) -> None:

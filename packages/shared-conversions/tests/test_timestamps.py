@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import duckdb
 import pytest
 from growthnav.conversions import parse_timestamp
+from growthnav.conversions.timestamps import TimestampKind, timestamp_stages_sql
 
 
 def utc(
@@ -109,3 +111,31 @@ def test_naive_values_are_read_in_the_configured_timezone(text: object, expected
 def test_unknown_timezone_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not an IANA timezone"):
         parse_timestamp("2024-01-31", "Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("kind", "sql_type", "values"),
+    [
+        ("text", "VARCHAR", [" 07/04/2024 6:05 PM ", "2024-01-31  18:05", "1706724300", "x", ""]),
+        ("integer", "BIGINT", [1706724300, 1706724300123, -5]),
+        ("number", "DOUBLE", [1706724300.5, 1.5e20]),
+        ("timestamp", "TIMESTAMP", [datetime(2024, 11, 3, 1, 30), datetime(2024, 3, 10, 2, 30)]),
+        ("timestamptz", "TIMESTAMPTZ", [utc(2024, 1, 31, 18, 5)]),
+        ("date", "DATE", [date(2024, 1, 31)]),
+    ],
+)
+def test_timestamp_stages_read_a_column_as_the_parser_reads_each_value(
+    kind: TimestampKind, sql_type: str, values: list[object]
+) -> None:
+    stages = timestamp_stages_sql("v", kind, "America/New_York", "parsed")
+    sql = "SELECT v FROM t"
+    for stage in stages:
+        sql = f"SELECT *, {stage} FROM ({sql})"
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"CREATE TABLE t (i INTEGER, v {sql_type})")
+    connection.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+    ordered = sql.replace("FROM t", "FROM t ORDER BY i")
+    got = [row[0] for row in connection.execute(f"SELECT parsed FROM ({ordered})").fetchall()]
+    expected = [parse_timestamp(v, "America/New_York").value for v in values]
+    assert [g.replace(tzinfo=UTC) if g else None for g in got] == expected

@@ -17,10 +17,13 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from growthnav.conversions.parsed import WHITESPACE_CLASS, Parsed, sql_literal, strip
+from growthnav.conversions.parsed import WHITESPACE, WHITESPACE_CLASS, Parsed, sql_literal, strip
+
+#: How a column holds its timestamps, for :func:`timestamp_stages_sql`.
+TimestampKind = Literal["text", "number", "integer", "timestamp", "timestamptz", "date"]
 
 EXAMPLES = "'2024-01-31T18:05:00Z', '01/31/2024 6:05 PM', '20240131 18:05', 1706724300"
 
@@ -269,3 +272,25 @@ def timestamp_typed_sql(column: str, data_type: str, tz: str) -> str:
     if data_type == "timestamptz":
         return f"make_timestamp(epoch_us({column}))"
     return local_to_utc_sql(f"CAST({column} AS TIMESTAMP)", tz)
+
+
+def timestamp_stages_sql(column: str, kind: TimestampKind, tz: str, alias: str) -> list[str]:
+    """SQL stages reading ``column`` as :func:`parse_timestamp` reads its values.
+
+    Each stage is an expression over the previous one's alias (the first over ``column``); the
+    last, named ``alias``, is a naive UTC TIMESTAMP, NULL where the value is blank or does not
+    parse. ``kind`` is the column's type: text, number, integer, timestamp, timestamptz or date.
+    """
+    if kind == "text":
+        trimmed, text = f"{alias}_trimmed", f"{alias}_text"
+        spaces = sql_literal(WHITESPACE)
+        return [
+            f"nullif(trim(CAST({column} AS VARCHAR), {spaces}), '') AS {trimmed}",
+            f"{clean_text_sql(trimmed)} AS {text}",
+            f"{timestamp_text_sql(text, alias=alias, tz=tz).value} AS {alias}",
+        ]
+    if kind in ("number", "integer"):
+        value = timestamp_number_sql(column, integer=kind == "integer").value
+        return [f"{value} AS {alias}"]
+    typed = "timestamptz" if kind == "timestamptz" else "timestamp"
+    return [f"{timestamp_typed_sql(column, typed, tz)} AS {alias}"]

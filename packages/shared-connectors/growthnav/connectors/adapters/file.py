@@ -17,12 +17,13 @@ import glob
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from growthnav.connectors.arrow_batches import gathered
 from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
@@ -35,7 +36,8 @@ from growthnav.conversions import (
 )
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
-from growthnav.conversions.parsed import sql_literal
+from growthnav.conversions.parsed import sql_identifier, sql_literal
+from growthnav.conversions.timestamps import TimestampKind, timestamp_stages_sql
 from pydantic import Field, field_validator
 
 Format = Literal["csv", "parquet", "jsonl"]
@@ -215,18 +217,55 @@ class FileConnector(TabularConnector):
             names.append(name)
         return names
 
-    def _where(self, since: datetime | None, until: datetime | None, fmt: Format) -> str:
+    def _select_sql(
+        self, path: Path, fmt: Format, relation: str, since: datetime | None, until: datetime | None
+    ) -> str:
+        """The file's rows; with a cursor window, those in it and those whose cursor is blank.
+
+        The cursor column is read with the normalizer's timestamp rules in the connector's
+        timezone, as :meth:`batch_cursor` reads it, so no row falls between the two. A row
+        whose cursor does not parse (or a file without the column) is read every time rather
+        than dropped unseen; keyed loads make the re-read harmless.
+        """
+        select = f"SELECT * FROM {relation}"
         field = self.cursor_field
         if field is None or (since is None and until is None):
-            return ""
-        column = f'"{field}"'
-        value = column if fmt == "parquet" else f"try_cast({column} AS TIMESTAMPTZ)"
-        bounds = []
-        if since is not None:
-            bounds.append(f"{value} >= {sql_literal(since.isoformat())}::TIMESTAMPTZ")
-        if until is not None:
-            bounds.append(f"{value} < {sql_literal(until.isoformat())}::TIMESTAMPTZ")
-        return " WHERE " + " AND ".join(bounds)
+            return select
+        kind = self._cursor_kind(path, fmt, field)
+        if kind is None:
+            return select
+        alias = "__gn_cursor"
+        stages = timestamp_stages_sql(sql_identifier(field), kind, self.config.timezone, alias)
+        for stage in stages:
+            select = f"SELECT *, {stage} FROM ({select})"
+        bounds = [
+            f"{alias} {op} {_naive_utc(moment)}"
+            for op, moment in ((">=", since), ("<", until))
+            if moment is not None
+        ]
+        added = ", ".join(stage.rsplit(" AS ", 1)[1] for stage in stages)
+        return (
+            f"SELECT * EXCLUDE ({added}) FROM ({select}) "
+            f"WHERE {alias} IS NULL OR ({' AND '.join(bounds)})"
+        )
+
+    def _cursor_kind(self, path: Path, fmt: Format, field: str) -> TimestampKind | None:
+        """How the file holds its cursor column (None: the file has no such column)."""
+        if fmt == "csv":
+            return "text" if field in self.csv_columns(path) else None
+        schema = pq.read_schema(path)
+        if field not in schema.names:
+            return None
+        data_type = schema.field(field).type
+        if pa.types.is_timestamp(data_type):
+            return "timestamptz" if data_type.tz else "timestamp"
+        if pa.types.is_date(data_type):
+            return "date"
+        if pa.types.is_integer(data_type):
+            return "integer"
+        if pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
+            return "number"
+        return "text"
 
     def fetch_batches(
         self,
@@ -279,7 +318,7 @@ class FileConnector(TabularConnector):
             relation = self._relation_sql(path, fmt)
             if relation is None:
                 return
-            sql = f"SELECT * FROM {relation}{self._where(since, until, fmt)}"
+            sql = self._select_sql(path, fmt, relation, since, until)
             try:
                 yield from gathered(connection.sql(sql).to_arrow_reader(size), size)
             except duckdb.Error as exc:
@@ -415,6 +454,13 @@ class FileConnector(TabularConnector):
         finally:
             connection.close()
         return {row["column_name"]: row["column_type"] for row in rows}
+
+
+def _naive_utc(moment: datetime) -> str:
+    """A TIMESTAMP literal of ``moment`` in UTC (naive moments are taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"TIMESTAMP {sql_literal(moment.isoformat(sep=' '))}"
 
 
 def file_fingerprint(path: Path) -> str:
