@@ -2,9 +2,11 @@
 
 Reads one table with ``snowflake-connector-python`` and hands its rows over as Arrow
 (``fetch_arrow_batches``, regrouped to the batch size). With a ``cursor_field`` the query is
-ordered by it and an incremental sync reads from the saved high-watermark; a cursor held as
-text is compared as a timestamp (``TRY_CAST``), and rows whose cursor does not parse are read
-on every incremental sync rather than never (the keyed load makes the re-read harmless).
+ordered by it and an incremental sync reads from the saved high-watermark; a wall-clock
+cursor (``TIMESTAMP_NTZ``, ``DATE``) is compared in the connector's timezone, as the watermark
+read it; a cursor held as text is compared as a timestamp (``TRY_CAST``), and rows whose cursor
+does not parse are read on every incremental sync rather than never (the keyed load makes the
+re-read harmless).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, Conn
 from growthnav.connectors.exceptions import AuthenticationError, ConnectorError, SchemaError
 from growthnav.connectors.registry import get_registry
 from growthnav.connectors.spec import ConnectorSpec, RecordKindParams, SpecModel
+from growthnav.conversions.timestamps import zone
 from pydantic import Field, SecretStr
 
 #: Snowflake's error numbers for a refused login (wrong user/password, locked or expired).
@@ -101,8 +104,13 @@ class SnowflakeConnector(TabularConnector):
             "protocol": params.protocol,
             "network_timeout": params.network_timeout,
             "login_timeout": params.network_timeout,
-            # Nothing leaves for Snowflake's telemetry endpoint.
-            "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+            "session_parameters": {
+                # Nothing leaves for Snowflake's telemetry endpoint.
+                "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False,
+                # A naive text cursor cast to TIMESTAMP_TZ is read in the connector's
+                # timezone, as the watermark read it (Snowflake's default is Los Angeles).
+                "TIMEZONE": self.config.timezone,
+            },
         }
         for name in ("warehouse", "role", "host", "port"):
             if getattr(params, name) is not None:
@@ -150,9 +158,9 @@ class SnowflakeConnector(TabularConnector):
         if field not in self.get_schema():
             raise SchemaError(f"cursor_field {field!r} is not a column of {self.table}")
         column = _quoted(field)
-        if kind.startswith(("TIMESTAMP_NTZ", "DATETIME")) or kind == "TIMESTAMP":
+        if kind.startswith(("TIMESTAMP_NTZ", "DATETIME")) or kind in ("TIMESTAMP", "DATE"):
             return column, "TIMESTAMP_NTZ"
-        if kind.startswith(("TIMESTAMP", "DATE")):
+        if kind.startswith("TIMESTAMP"):
             return column, "TIMESTAMP_TZ"
         return f"TRY_CAST({column} AS TIMESTAMP_TZ)", "TIMESTAMP_TZ"
 
@@ -172,11 +180,14 @@ class SnowflakeConnector(TabularConnector):
             for bound, op in ((since, ">="), (until, "<")):
                 if bound is not None:
                     bounds.append(f"{moment} {op} %s::{bound_type}")
-                    utc = bound.astimezone(UTC)
+                    # A wall-clock column holds times in the connector's timezone, as the
+                    # watermark read them: its bound is that wall-clock time.
                     values.append(
-                        utc.replace(tzinfo=None).isoformat(sep=" ")
+                        bound.astimezone(zone(self.config.timezone))
+                        .replace(tzinfo=None)
+                        .isoformat(sep=" ")
                         if bound_type == "TIMESTAMP_NTZ"
-                        else utc.isoformat()
+                        else bound.astimezone(UTC).isoformat()
                     )
             if bounds:
                 sql += f" WHERE ({' AND '.join(bounds)}) OR {moment} IS NULL"
