@@ -3,9 +3,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import duckdb
+import pyarrow as pa
 import pytest
 from growthnav.conversions import parse_timestamp
-from growthnav.conversions.timestamps import TimestampKind, timestamp_stages_sql
+from growthnav.conversions.timestamps import (
+    TimestampKind,
+    latest_timestamp,
+    timestamp_stages_sql,
+)
 
 
 def utc(
@@ -139,3 +144,19 @@ def test_timestamp_stages_read_a_column_as_the_parser_reads_each_value(
     got = [row[0] for row in connection.execute(f"SELECT parsed FROM ({ordered})").fetchall()]
     expected = [parse_timestamp(v, "America/New_York").value for v in values]
     assert [g.replace(tzinfo=UTC) if g else None for g in got] == expected
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array(["07/04/2024 6:05 PM", " 2024-07-04 19:00 ", "x", None, "1720130000"]),
+        pa.array(["2024-07-04"], pa.string()).dictionary_encode(),
+        pa.array([1720130000, 1720130000123, None], pa.int64()),
+        pa.array([date(2024, 7, 4), None]),
+        pa.array(["not a time", None]),
+    ],
+)
+def test_latest_timestamp_is_the_latest_value_the_parser_reads(column: pa.Array) -> None:  # type: ignore[type-arg]
+    parsed = [parse_timestamp(v, "America/New_York").value for v in column.to_pylist()]
+    expected = max((p for p in parsed if p is not None), default=None)
+    assert latest_timestamp(column, "America/New_York") == expected

@@ -43,6 +43,7 @@ from growthnav.conversions import (
 )
 from growthnav.conversions.batch import BatchNormalizer, settings_problems
 from growthnav.conversions.records import records_to_arrow
+from growthnav.conversions.timestamps import latest_timestamp
 from growthnav.warehouse import LoadCounts
 
 logger = logging.getLogger(__name__)
@@ -443,9 +444,8 @@ class BaseConnector(ABC):
             if pa.types.is_timestamp(column.type):
                 top = pc.max(column).as_py()
                 return parse_timestamp(top, self.config.timezone).value if top else None
-            values: list[Any] = column.to_pylist()
-        else:
-            values = [record.get(name) for record in batch]
+            return latest_timestamp(column, self.config.timezone)
+        values = [record.get(name) for record in batch]
         parsed = (parse_timestamp(v, self.config.timezone).value for v in values)
         return max((p for p in parsed if p is not None), default=None)
 

@@ -37,7 +37,11 @@ from growthnav.conversions import (
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.parsed import sql_identifier, sql_literal
-from growthnav.conversions.timestamps import TimestampKind, timestamp_stages_sql
+from growthnav.conversions.timestamps import (
+    TimestampKind,
+    timestamp_kind,
+    timestamp_stages_sql,
+)
 from pydantic import Field, field_validator
 
 Format = Literal["csv", "parquet", "jsonl"]
@@ -254,18 +258,7 @@ class FileConnector(TabularConnector):
         if fmt == "csv":
             return "text" if field in self.csv_columns(path) else None
         schema = pq.read_schema(path)
-        if field not in schema.names:
-            return None
-        data_type = schema.field(field).type
-        if pa.types.is_timestamp(data_type):
-            return "timestamptz" if data_type.tz else "timestamp"
-        if pa.types.is_date(data_type):
-            return "date"
-        if pa.types.is_integer(data_type):
-            return "integer"
-        if pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
-            return "number"
-        return "text"
+        return timestamp_kind(schema.field(field).type) if field in schema.names else None
 
     def fetch_batches(
         self,
