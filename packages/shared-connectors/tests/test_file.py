@@ -148,6 +148,28 @@ def test_csv_without_quoting_tsv_and_empty_files(tmp_path: Path) -> None:
     assert empty.get_schema() == {}
 
 
+def test_csv_in_any_text_encoding_is_read_as_written(tmp_path: Path) -> None:
+    # Windows-1252 (a spreadsheet's "CSV"): DuckDB reads only UTF-8 and UTF-16.
+    export = tmp_path / "menu.csv"
+    export.write_bytes(
+        "ID,ITEM\n1,Caf\u00e9 \u201cspecial\u201d \u20ac5\n2,x,extra\n".encode("cp1252")
+    )
+    connector = get_registry().create(file_config(export, encoding="windows-1252"))
+    assert list(connector.fetch_records()) == [
+        {"ID": "1", "ITEM": "Caf\u00e9 \u201cspecial\u201d \u20ac5"}
+    ]
+    rejects = connector.source_rejects()
+    assert rejects is not None
+    assert rejects.column("reject_key").to_pylist() == ["menu.csv:3"]
+    assert connector.get_schema() == {"ID": "VARCHAR", "ITEM": "VARCHAR"}
+    latin = get_registry().create(file_config(export, encoding="latin1"))
+    assert [r["ITEM"] for r in latin.fetch_records()] == ["Caf\u00e9 \x93special\x94 \x805"]
+    (tmp_path / "bad.csv").write_bytes(b"ID,ITEM\n1,\xff\xfe\x81\n")
+    wrong = get_registry().create(file_config(tmp_path / "bad.csv", encoding="cp1252"))
+    with pytest.raises(SchemaError, match="not cp1252 text"):
+        list(wrong.fetch_records())
+
+
 def test_parquet_is_read_in_bounded_batches(tmp_path: Path) -> None:
     n = 2500
     start = datetime(2024, 1, 1, tzinfo=UTC)

@@ -16,7 +16,10 @@ import csv
 import glob
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -152,10 +155,13 @@ class FileConnector(TabularConnector):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _relation_sql(self, path: Path, fmt: Format) -> str | None:
-        """The DuckDB table function reading ``path``; None for a CSV without a line."""
+    def _relation_sql(self, path: Path, fmt: Format, source: Path | None = None) -> str | None:
+        """The DuckDB table function reading ``path``; None for a CSV without a line.
+
+        ``source`` is the file DuckDB reads, when not ``path`` itself (a UTF-8 copy).
+        """
         params: FileParams = self.settings.params
-        name = sql_literal(str(path))
+        name = sql_literal(str(source or path))
         if fmt == "parquet":
             return f"read_parquet({name})"
         columns = self.csv_columns(path)
@@ -170,7 +176,7 @@ class FileConnector(TabularConnector):
             f"delim = {sql_literal(self.delimiter(path))}",
             f"quote = {sql_literal(params.quote)}",
             f"escape = {sql_literal(params.quote)}",
-            f"encoding = {sql_literal(params.encoding)}",
+            f"encoding = {sql_literal(_duckdb_encoding(params.encoding) or 'utf-8')}",
         ]
         return f"read_csv({name}, {', '.join(options)})"
 
@@ -302,26 +308,55 @@ class FileConnector(TabularConnector):
         if fmt == "jsonl":
             yield from self._jsonl_batches(path, since, until, size)
             return
-        connection = connect_quietly()
-        try:
-            connection.execute("SET TimeZone = 'UTC'")
-            # One reading thread: the sync's normalizer and warehouse already use every core,
-            # and parallel reading buffered ~100 MB more for no faster sync.
-            connection.execute("SET threads = 1")
-            relation = self._relation_sql(path, fmt)
-            if relation is None:
-                return
-            sql = self._select_sql(path, fmt, relation, since, until)
+        with self._readable(path, fmt) as source:
+            connection = connect_quietly()
             try:
-                yield from gathered(connection.sql(sql).to_arrow_reader(size), size)
-            except duckdb.Error as exc:
-                raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
-            if fmt == "csv":
-                self._collect_csv_rejects(connection, path)
-        finally:
-            connection.close()
+                connection.execute("SET TimeZone = 'UTC'")
+                # One reading thread: the sync's normalizer and warehouse already use every
+                # core, and parallel reading buffered ~100 MB more for no faster sync.
+                connection.execute("SET threads = 1")
+                relation = self._relation_sql(path, fmt, source)
+                if relation is None:
+                    return
+                sql = self._select_sql(path, fmt, relation, since, until)
+                try:
+                    yield from gathered(connection.sql(sql).to_arrow_reader(size), size)
+                except duckdb.Error as exc:
+                    raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
+                if fmt == "csv":
+                    self._collect_csv_rejects(connection, path, source)
+            finally:
+                connection.close()
 
-    def _collect_csv_rejects(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    @contextmanager
+    def _readable(self, path: Path, fmt: Format) -> Iterator[Path | None]:
+        """None when DuckDB reads ``path`` as it is, else a UTF-8 copy (removed afterwards).
+
+        DuckDB reads CSV as UTF-8 or UTF-16; an export in another encoding (Latin-1, or
+        Windows-1252 from a spreadsheet) is copied to UTF-8, line for line.
+        """
+        encoding = self.settings.params.encoding
+        if fmt != "csv" or _duckdb_encoding(encoding) is not None:
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="growthnav-csv-") as tmp:
+            copy = Path(tmp) / path.name
+            try:
+                with (
+                    path.open(encoding=encoding, newline="") as source,
+                    copy.open("w", encoding="utf-8", newline="") as target,
+                ):
+                    shutil.copyfileobj(source, target, 1 << 20)
+            except UnicodeError as exc:
+                raise SchemaError(
+                    f"cannot read {path.name} as csv: not {encoding} text ({exc}); "
+                    "set connection_params.encoding"
+                ) from exc
+            yield copy
+
+    def _collect_csv_rejects(
+        self, connection: duckdb.DuckDBPyConnection, path: Path, source: Path | None
+    ) -> None:
         rows = arrow_result(
             connection,
             # One row per line: DuckDB logs a missing-columns error once per missing column.
@@ -329,7 +364,8 @@ class FileConnector(TabularConnector):
             "string_agg(DISTINCT error_message, '; ') AS error_message, "
             "any_value(csv_line) AS csv_line FROM reject_errors GROUP BY line ORDER BY line",
         ).to_pylist()
-        lines = self._physical_lines(path, [row["start"] for row in rows])
+        encoding = self.settings.params.encoding if source is None else "utf-8"
+        lines = _physical_lines(source or path, encoding, [row["start"] for row in rows])
         for row, line in zip(rows, lines, strict=True):
             number = line or row["line"]
             self._source_rejects.append(
@@ -340,28 +376,6 @@ class FileConnector(TabularConnector):
                     "raw": (row["csv_line"] or "").rstrip("\r\n"),
                 }
             )
-
-    def _physical_lines(self, path: Path, starts: list[int | None]) -> list[int | None]:
-        """The line of the file (as an editor numbers it) at each byte offset, in one pass.
-
-        DuckDB numbers records, so a quoted value spanning lines shifts its numbers; None
-        where the encoding does not write a newline as one byte.
-        """
-        if "\n".encode(self.settings.params.encoding) != b"\n" or not starts:
-            return [None] * len(starts)
-        found: dict[int, int] = {}
-        wanted = sorted({s for s in starts if s is not None})
-        newlines, consumed = 0, 0
-        with path.open("rb") as handle:
-            for offset in wanted:
-                while consumed < offset:
-                    block = handle.read(min(1 << 20, offset - consumed))
-                    if not block:
-                        break
-                    newlines += block.count(b"\n")
-                    consumed += len(block)
-                found[offset] = newlines + 1
-        return [None if s is None else found.get(s) for s in starts]
 
     def _jsonl_batches(
         self, path: Path, since: datetime | None, until: datetime | None, size: int
@@ -438,15 +452,47 @@ class FileConnector(TabularConnector):
             if not isinstance(first, pa.Table):
                 return {}
             return {f.name: str(f.type) for f in first.schema}
-        relation = self._relation_sql(path, fmt)
-        if relation is None:
-            return {}
+        if fmt == "csv":
+            return dict.fromkeys(self.csv_columns(path), "VARCHAR")  # read as written
         connection = connect_quietly()
         try:
-            rows = arrow_result(connection, f"DESCRIBE SELECT * FROM {relation}").to_pylist()
+            rows = arrow_result(
+                connection, f"DESCRIBE SELECT * FROM {self._relation_sql(path, fmt)}"
+            ).to_pylist()
         finally:
             connection.close()
         return {row["column_name"]: row["column_type"] for row in rows}
+
+
+def _physical_lines(path: Path, encoding: str, starts: list[int | None]) -> list[int | None]:
+    """The line of the file (as an editor numbers it) at each byte offset, in one pass.
+
+    DuckDB numbers records, so a quoted value spanning lines shifts its numbers; None
+    where the encoding does not write a newline as one byte.
+    """
+    if "\n".encode(encoding) != b"\n" or not starts:
+        return [None] * len(starts)
+    found: dict[int, int] = {}
+    wanted = sorted({s for s in starts if s is not None})
+    newlines, consumed = 0, 0
+    with path.open("rb") as handle:
+        for offset in wanted:
+            while consumed < offset:
+                block = handle.read(min(1 << 20, offset - consumed))
+                if not block:
+                    break
+                newlines += block.count(b"\n")
+                consumed += len(block)
+            found[offset] = newlines + 1
+    return [None if s is None else found.get(s) for s in starts]
+
+
+def _duckdb_encoding(encoding: str) -> str | None:
+    """DuckDB's name for a CSV encoding it reads itself (None: copy the file to UTF-8).
+
+    Not Latin-1: DuckDB refuses its bytes 0x80-0x9F, which Python (and the user) read.
+    """
+    return {"utf-8": "utf-8", "utf-16": "utf-16"}.get(codecs.lookup(encoding).name)
 
 
 def _naive_utc(moment: datetime) -> str:
