@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -107,8 +109,14 @@ def test_a_changed_source_row_is_kept_again_and_the_later_version_wins(
         for r in warehouse.read_conversions("brand").to_pylist()
     }
     assert values == {"1": "99.0000", "2": "7.2500", "4": "5.0000"}
-    # A full sync re-reads the whole source: the copies before it are retired.
+    # A full sync that finds records unchanged writes only the others: the earlier copies of
+    # the unchanged ones stand, so nothing is retired and the later version still wins.
     _sync(config, storage, warehouse)
+    assert sum(t.num_rows for t in raw.read_raw("brand", connector_id, 10)) == 5
+    assert run_remap(get_registry().create(config), storage, warehouse).success
+    assert warehouse.read_conversions("brand").column("value").to_pylist()[0] == Decimal("99")
+    # One that writes every record (a new timezone: nothing is as loaded) retires the rest.
+    _sync(dataclasses.replace(config, timezone="America/New_York"), storage, warehouse)
     assert sum(t.num_rows for t in raw.read_raw("brand", connector_id, 10)) == 4
     assert len(list(raw.directory("brand", connector_id).glob("*.parquet"))) == 1
 

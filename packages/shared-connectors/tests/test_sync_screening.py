@@ -16,7 +16,9 @@ from growthnav.connectors import (
     run_sync,
 )
 from growthnav.connectors.config import SyncResult
+from growthnav.connectors.remap import run_remap
 from growthnav.warehouse import DuckDBWarehouse
+from growthnav.warehouse.raw_records import DuckDBRawStore
 
 MAP = {"ID": "transaction_id", "AT": "timestamp", "AMOUNT": "value", "EMAIL": "email"}
 HEADER = "ID,AT,AMOUNT,EMAIL,NOTE"
@@ -27,12 +29,13 @@ class Home:
         self.export = root / "orders.csv"
         self.storage = ConnectorStorage(root / "registry.db", secrets=FileSecretStore(root / "s"))
         self.warehouse = DuckDBWarehouse(root / "w.duckdb")
+        self.raw = DuckDBRawStore(self.warehouse)
 
     def write(self, *lines: str) -> None:
         self.export.write_text("\n".join([HEADER, *lines]) + "\n")
 
-    def sync(self, batch_size: int = 2, **settings: Any) -> SyncResult:
-        config = ConnectorConfig(
+    def config(self, batch_size: int = 2, **settings: Any) -> ConnectorConfig:
+        return ConnectorConfig(
             connector_type=ConnectorType.FILE,
             customer_id="acme",
             name="export",
@@ -42,7 +45,9 @@ class Home:
             batch_size=batch_size,
             **settings,
         )
-        connector = get_registry().create(config)
+
+    def sync(self, batch_size: int = 2, **settings: Any) -> SyncResult:
+        connector = get_registry().create(self.config(batch_size, **settings))
         try:
             result = run_sync(connector, self.storage, self.warehouse)
         finally:
@@ -86,12 +91,42 @@ def test_an_unchanged_file_is_counted_unchanged_without_normalizing(home: Home) 
 
 def test_changed_records_are_normalized_and_the_rest_skipped(home: Home) -> None:
     home.write(*ROWS)
-    home.sync()
-    # An unmapped column changing does not change the conversion.
+    first = home.sync()
+    # An unmapped column changing does not change the conversion, but the raw record is kept
+    # anew: a later mapping may read it.
     home.write(ROWS[0].replace("first", "edited"), ROWS[1].replace("$2.00", "$20.00"), *ROWS[2:])
     result = home.sync()
     assert (result.records_loaded, result.records_unchanged) == (1, 3)
     assert home.rows()["b"][1] == 20
+    assert home.raw.row_count("acme", first.connector_id or "") == 5 + 3  # a, b, c again
+    remap = home.config(field_overrides={**MAP, "NOTE": "product_name"})
+    assert run_remap(get_registry().create(remap), home.storage, home.warehouse).success
+    notes = {
+        r["transaction_id"]: r["product_name"]
+        for r in home.warehouse.read_conversions("acme").to_pylist()
+    }
+    assert notes == {"a": "edited", "b": None, "d": None, "e": None}
+
+
+def test_unchanged_records_keep_their_raw_copy_until_stale_copies_pile_up(home: Home) -> None:
+    home.write(*ROWS)
+    connector_id = home.sync().connector_id or ""
+    files = sorted(home.raw.directory("acme", connector_id).glob("*.parquet"))
+    second = home.sync()
+    assert second.records_unchanged == 4
+    # Only the reject (never held) is written again; the first sync's files stand.
+    assert home.raw.row_count("acme", connector_id) == 5 + 1
+    assert set(files) <= set(home.raw.directory("acme", connector_id).glob("*.parquet"))
+    for _ in range(5):
+        home.sync()
+    # 4 conversions and 1 reject in the warehouse; a sync finding 10 raw rows (not above
+    # twice that) writes only the reject again...
+    assert home.raw.row_count("acme", connector_id) == 11
+    home.sync()  # ...one finding 11 writes every record and retires the rest.
+    assert home.raw.row_count("acme", connector_id) == 5
+    assert not set(files) & set(home.raw.directory("acme", connector_id).glob("*.parquet"))
+    assert home.sync().records_unchanged == 4
+    assert home.raw.row_count("acme", connector_id) == 6
 
 
 def test_other_settings_or_field_map_normalize_everything_again(home: Home) -> None:

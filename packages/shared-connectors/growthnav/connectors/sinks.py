@@ -19,6 +19,10 @@ from growthnav.warehouse.raw_records import DuckDBRawStore
 if TYPE_CHECKING:
     from growthnav.connectors.base import BaseConnector
 
+#: A sync rewrites every raw record, so that older files can be retired, once a connector's
+#: raw files hold more than this many times its records (old versions, re-read rejects).
+RAW_REWRITE_RATIO = 2
+
 
 class WarehouseSink:
     """Keeps raw records (DuckDB), and upserts conversions and rejects, batch by batch.
@@ -30,7 +34,10 @@ class WarehouseSink:
 
     With the DuckDB warehouse, records that a previous sync loaded and that arrive unchanged
     (same raw record, same field map, settings and rules) are left out before normalization:
-    see :meth:`screener`.
+    see :meth:`screener`. Their raw records are not written again either: the copy an earlier
+    sync kept stands (see :attr:`raw_complete`), unless the connector's raw files hold more
+    than :data:`RAW_REWRITE_RATIO` times its records, when the sync rewrites them all so the
+    stale copies can be retired.
     """
 
     def __init__(self, warehouse: Warehouse, *, keep_raw: bool = True) -> None:
@@ -49,15 +56,24 @@ class WarehouseSink:
         self._pending: deque[tuple[ScreenedBatch, pa.ChunkedArray[Any]]] = deque()
         self._raw_writer: ThreadPoolExecutor | None = None
         self._raw_writes: deque[Future[int]] = deque()
+        #: Write the raw records of unchanged rows too (set by :meth:`screener`).
+        self.rewrite_raw = True
+        #: Raw records read but not written again (their earlier copy stands).
+        self.raw_kept_earlier = 0
+
+    @property
+    def raw_complete(self) -> bool:
+        """True when every raw record read was written by this sync (older copies are spare)."""
+        return self.raw_kept_earlier == 0
 
     def screener(
         self, connector: BaseConnector, normalizer: BatchNormalizer
     ) -> Callable[[RawBatch], ScreenedBatch]:
         """A function that screens a sync's batches, one after the other in stream order.
 
-        It leaves out of each batch the records the warehouse holds from the same raw record.
-        "The same" is judged on the columns the field map reads, with the normalizer's
-        fingerprint: equal inputs give equal conversions.
+        It leaves out of each batch the records the warehouse holds from the same raw record
+        (every column equal, and the normalizer's fingerprint): equal inputs give equal
+        conversions, and the raw copy kept earlier is still the record as it is.
 
         Only Arrow batches whose transaction id is one text column are screened. A record is
         left out only when every row of its id in the batch is as the warehouse loaded it, and
@@ -72,20 +88,23 @@ class WarehouseSink:
         # A connector without raw hashes yet (a first sync) has nothing to match: hash only.
         match = warehouse.holds_raw_hashes(customer_id, connector_id)
         salt = normalizer.fingerprint
+        if match and self.raw is not None:
+            kept = self.raw.row_count(customer_id, connector_id)
+            self.rewrite_raw = kept > RAW_REWRITE_RATIO * warehouse.connector_rows(
+                customer_id, connector_id
+            )
 
         def screen(batch: RawBatch) -> ScreenedBatch:
             table = as_table(batch) if isinstance(batch, pa.Table | pa.RecordBatch) else None
             keys = None if table is None else normalizer.record_keys(table)
             if table is None or keys is None or table.num_rows == 0:
                 return ScreenedBatch(batch, batch)
-            # A conversion depends on the columns its field map reads, and on nothing else.
-            read = [name for name in table.column_names if name in normalizer.field_map.columns]
             # Taken before the warehouse is read: a batch written in between is either still
             # in this list or already visible to the query.
             with self._lock:
                 on_the_way = [c for _, ids in self._pending for c in ids.chunks]
             hashes, held = warehouse.screen(
-                customer_id, connector_id, table.select(read), keys, salt, match=match
+                customer_id, connector_id, table, keys, salt, match=match
             )
             if on_the_way and pc.any(held).as_py():
                 written_yet = pc.is_in(keys, value_set=pa.chunked_array(on_the_way, keys.type))
@@ -120,12 +139,16 @@ class WarehouseSink:
         if self.raw is not None and screened is not None:
             if self._raw_writer is None:
                 self._raw_writer = ThreadPoolExecutor(1, thread_name_prefix="raw-records")
+            raw = screened.raw
+            if screened.unchanged and not self.rewrite_raw:
+                raw = screened.changed
+                self.raw_kept_earlier += screened.unchanged
             self._raw_writes.append(
                 self._raw_writer.submit(
                     self.raw.store_raw,
                     customer_id,
                     connector.config.effective_connector_id,
-                    as_table(screened.raw),
+                    as_table(raw),
                     connector.record_key_column(),
                 )
             )

@@ -91,8 +91,8 @@ def run_sync(
             )
         if result.success:
             storage.save_source_schema(connector_id, columns)
-            if run.mode is SyncMode.FULL and sink.raw is not None:
-                # The whole source was just re-read: older raw copies are superseded.
+            if run.mode is SyncMode.FULL and sink.raw is not None and sink.raw_complete:
+                # The whole source was just re-read and written: older raw copies are spare.
                 sink.raw.retire_before(config.customer_id, connector_id, started_ns)
     result.schema_drift = run.schema_drift
     run.finished_at = result.completed_at

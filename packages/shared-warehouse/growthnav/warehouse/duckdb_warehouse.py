@@ -244,6 +244,19 @@ class DuckDBWarehouse(KeyedWarehouse):
             ).fetchall()
         return bool(rows[0][0])
 
+    def connector_rows(self, customer_id: str, connector_id: str) -> int:
+        """How many conversions and rejects the connector has in the warehouse."""
+        self.ensure_customer(customer_id)
+        counts = [
+            f"(SELECT count(*) FROM {self._table(customer_id, name)} WHERE connector_id = ?)"
+            for name in ("conversions", "conversion_rejects")
+        ]
+        with self.connection() as connection:
+            rows = connection.execute(
+                f"SELECT {' + '.join(counts)}", [connector_id, connector_id]
+            ).fetchall()
+        return int(rows[0][0])
+
     def screen(
         self,
         customer_id: str,

@@ -6,7 +6,8 @@ so a crash never leaves half a file), plus ``_gn_key``: the record's id. Writing
 a fraction of inserting the rows into a table. Re-mapping reads the files back in the order
 they were written; a replayed batch's duplicates collapse to one row, and a record that changed
 keeps both versions, the later after the earlier, so the later wins. A successful full sync
-retires the files of earlier syncs (it has just re-read the whole source).
+that wrote every record it read retires the files of earlier syncs; one that found records
+unchanged and kept their earlier copies does not.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ class DuckDBRawStore:
         )
         os.replace(partial, path)
         return batch.num_rows
+
+    def row_count(self, customer_id: str, connector_id: str) -> int:
+        """How many raw records the connector's files hold (from their footers)."""
+        return sum(
+            pq.ParquetFile(path).metadata.num_rows
+            for path in self.directory(customer_id, connector_id).glob("*.parquet")
+        )
 
     def has_raw(self, customer_id: str, connector_id: str) -> bool:
         """True when the connector has raw records kept."""
