@@ -247,6 +247,11 @@ def test_bad_params_are_refused_before_reading(tmp_path: Path) -> None:
     for param in ("format", "delimiter", "encoding", "quote"):
         assert f"connection_params.{param}" in text
     assert "'utf-9' is not a text encoding" in text
+    with pytest.raises(
+        ConfigurationError, match=r"connection_params\.quote: .* also the delimiter"
+    ):
+        get_registry().create(file_config(tmp_path, delimiter=";", quote=";"))
+    assert get_registry().create(file_config(tmp_path, delimiter=";", quote=","))
 
 
 def test_a_field_map_naming_a_missing_column_fails_the_sync_and_loads_nothing(

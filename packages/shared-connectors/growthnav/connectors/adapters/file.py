@@ -45,7 +45,7 @@ from growthnav.conversions.timestamps import (
     timestamp_kind,
     timestamp_stages_sql,
 )
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 Format = Literal["csv", "parquet", "jsonl"]
 _SUFFIXES: dict[str, Format] = {
@@ -83,6 +83,14 @@ class FileParams(RecordKindParams):
     cursor_field: str | None = Field(
         default=None, description="column whose high-watermark makes syncs incremental"
     )
+
+    @field_validator("quote")
+    @classmethod
+    def _quote_is_not_the_delimiter(cls, value: str, info: ValidationInfo) -> str:
+        delimiter = info.data.get("delimiter")
+        if value and value in ({delimiter} if delimiter else {",", "\t"}):
+            raise ValueError(f"{value!r} is also the delimiter: use another quote, or '' for none")
+        return value
 
     @field_validator("encoding")
     @classmethod
