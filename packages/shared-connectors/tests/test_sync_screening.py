@@ -127,6 +127,11 @@ def test_unchanged_records_keep_their_raw_copy_until_stale_copies_pile_up(home: 
     assert not set(files) & set(home.raw.directory("acme", connector_id).glob("*.parquet"))
     assert home.sync().records_unchanged == 4
     assert home.raw.row_count("acme", connector_id) == 6
+    # Raw files removed by hand: fewer copies than loaded records, so all are written again.
+    for path in home.raw.directory("acme", connector_id).glob("*.parquet"):
+        path.unlink()
+    assert home.sync().records_unchanged == 4
+    assert home.raw.row_count("acme", connector_id) == 5
 
 
 def test_other_settings_or_field_map_normalize_everything_again(home: Home) -> None:

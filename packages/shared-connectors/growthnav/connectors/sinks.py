@@ -36,8 +36,8 @@ class WarehouseSink:
     (same raw record, same field map, settings and rules) are left out before normalization:
     see :meth:`screener`. Their raw records are not written again either: the copy an earlier
     sync kept stands (see :attr:`raw_complete`), unless the connector's raw files hold more
-    than :data:`RAW_REWRITE_RATIO` times its records, when the sync rewrites them all so the
-    stale copies can be retired.
+    than :data:`RAW_REWRITE_RATIO` times its records (the sync rewrites them all, so the stale
+    copies can be retired) or fewer than it loaded (raw files were removed).
     """
 
     def __init__(self, warehouse: Warehouse, *, keep_raw: bool = True) -> None:
@@ -90,9 +90,9 @@ class WarehouseSink:
         salt = normalizer.fingerprint
         if match and self.raw is not None:
             kept = self.raw.row_count(customer_id, connector_id)
-            self.rewrite_raw = kept > RAW_REWRITE_RATIO * warehouse.connector_rows(
-                customer_id, connector_id
-            )
+            rows = warehouse.connector_rows(customer_id, connector_id)
+            # Too many stale copies, or fewer copies than loaded records (raw files removed).
+            self.rewrite_raw = kept > RAW_REWRITE_RATIO * rows.total or kept < rows.raw_hashed
 
         def screen(batch: RawBatch) -> ScreenedBatch:
             table = as_table(batch) if isinstance(batch, pa.Table | pa.RecordBatch) else None

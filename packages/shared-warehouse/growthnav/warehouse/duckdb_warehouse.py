@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -45,6 +45,15 @@ from growthnav.warehouse.base import (
 DEFAULT_MEMORY_LIMIT = "1GB"
 #: Rows per chunk of an Arrow table DuckDB is to scan in parallel.
 _SCAN_CHUNK = 32_768
+
+
+class ConnectorRows(NamedTuple):
+    """A connector's rows in the warehouse."""
+
+    #: Conversions and rejects.
+    total: int
+    #: Conversions that keep the hash of the raw record they were loaded from.
+    raw_hashed: int
 
 
 def growthnav_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -244,18 +253,19 @@ class DuckDBWarehouse(KeyedWarehouse):
             ).fetchall()
         return bool(rows[0][0])
 
-    def connector_rows(self, customer_id: str, connector_id: str) -> int:
-        """How many conversions and rejects the connector has in the warehouse."""
+    def connector_rows(self, customer_id: str, connector_id: str) -> ConnectorRows:
+        """How many conversions and rejects the connector has, and how many keep a raw hash."""
         self.ensure_customer(customer_id)
-        counts = [
-            f"(SELECT count(*) FROM {self._table(customer_id, name)} WHERE connector_id = ?)"
-            for name in ("conversions", "conversion_rejects")
-        ]
+        conversions = self._table(customer_id, "conversions")
+        rejects = self._table(customer_id, "conversion_rejects")
         with self.connection() as connection:
             rows = connection.execute(
-                f"SELECT {' + '.join(counts)}", [connector_id, connector_id]
+                f"SELECT (SELECT count(*) FROM {conversions} WHERE connector_id = $1) + "
+                f"(SELECT count(*) FROM {rejects} WHERE connector_id = $1), "
+                f"(SELECT count(_raw_hash) FROM {conversions} WHERE connector_id = $1)",
+                [connector_id],
             ).fetchall()
-        return int(rows[0][0])
+        return ConnectorRows(int(rows[0][0]), int(rows[0][1]))
 
     def screen(
         self,
