@@ -91,8 +91,10 @@ class WarehouseSink:
         if match and self.raw is not None:
             kept = self.raw.row_count(customer_id, connector_id)
             rows = warehouse.connector_rows(customer_id, connector_id)
-            # Too many stale copies, or fewer copies than loaded records (raw files removed).
-            self.rewrite_raw = kept > RAW_REWRITE_RATIO * rows.total or kept < rows.raw_hashed
+            # Fewer copies than loaded records (raw files removed), or, in a full sync that may
+            # then retire the older files, too many stale ones.
+            stale = not connector.incremental and kept > RAW_REWRITE_RATIO * rows.total
+            self.rewrite_raw = stale or kept < rows.raw_hashed
 
         def screen(batch: RawBatch) -> ScreenedBatch:
             table = as_table(batch) if isinstance(batch, pa.Table | pa.RecordBatch) else None
