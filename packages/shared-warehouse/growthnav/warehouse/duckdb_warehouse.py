@@ -112,6 +112,15 @@ def _column_or_null(batch: pa.Table, name: str) -> str:
     return f"s.{_quoted(name)}"
 
 
+def _all_rows_same(keys: pa.Array[Any], same: pa.Array[Any]) -> pa.Array[Any]:
+    """Per row: ``same`` holds for it and for every other row of its key."""
+    differing = pc.drop_null(pc.filter(keys, pc.invert(same)))
+    if not len(differing):
+        return same
+    held: pa.Array[Any] = pc.and_(same, pc.invert(pc.is_in(keys, value_set=differing)))
+    return held
+
+
 class DuckDBWarehouse(KeyedWarehouse):
     """Conversions in ``<customer_id>.conversions``, rejects in ``conversion_rejects``."""
 
@@ -303,22 +312,24 @@ class DuckDBWarehouse(KeyedWarehouse):
         key_hash = _key_hash_of([key_parts[k] for k in CONVERSION_KEY])
         table = self._table(customer_id, "conversions")
         hashed = f"SELECT __gn_i, __gn_key, hash({sql_text(salt)}, {columns}) AS h FROM screened s"
-        if match:
-            sql = (
-                f"WITH s AS ({hashed}), "
-                f"held AS (SELECT s.__gn_key FROM s JOIN {table} t ON t._key_hash = "
-                f"{key_hash} "
-                "WHERE s.__gn_key IS NOT NULL "
-                "GROUP BY s.__gn_key HAVING bool_and(t._raw_hash = s.h)) "
-                "SELECT s.h, held.__gn_key IS NOT NULL AS held "
-                "FROM s LEFT JOIN held USING (__gn_key) ORDER BY s.__gn_i"
-            )
-        else:
-            sql = f"SELECT h, false AS held FROM ({hashed}) ORDER BY __gn_i"
         with self.connection() as connection:
             connection.register("screened", incoming)
-            result = arrow_result(connection, sql)
-        return result.column("h").combine_chunks(), result.column("held").combine_chunks()
+            if match:
+                # Each row against the conversion of its key: the same raw hash or not.
+                result = arrow_result(
+                    connection,
+                    f"SELECT s.h, coalesce(t._raw_hash = s.h, false) AS same FROM ({hashed}) s "
+                    f"LEFT JOIN {table} t ON s.__gn_key IS NOT NULL AND t._key_hash = "
+                    f"{key_hash} ORDER BY s.__gn_i",
+                )
+                # Keys are unique in the table (the merge keeps them so): one row per record.
+                if result.num_rows == raw.num_rows:
+                    return result.column("h").combine_chunks(), _all_rows_same(
+                        keys.combine_chunks(), result.column("same").combine_chunks()
+                    )
+            result = arrow_result(connection, f"SELECT h FROM ({hashed}) ORDER BY __gn_i")
+        hashes = result.column("h").combine_chunks()
+        return hashes, pa.repeat(False, len(hashes)).cast(pa.bool_())
 
     def _keyed(self, batch: pa.Table, schema: pa.Schema, key: tuple[str, ...]) -> pa.Table:
         """Every row keyed; a key repeated within the batch is left to the merge (last wins)."""
