@@ -2,8 +2,9 @@
 
     python crash_sync.py HOME DATABASE KILL_AT
 
-Steps, per batch: before the load (raw records already kept), after the load (conversions and
-rejects committed together, checkpoint not yet), after the checkpoint. KILL_AT 0 never kills.
+Steps, per batch: before the load (raw records handed to their writer), inside the load once
+the raw records are kept (nothing committed yet), after the load (conversions and rejects
+committed together, checkpoint not yet), after the checkpoint. KILL_AT 0 never kills.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from sqlite_connector import SQLiteTableConnector
 
 STEPS = {"count": 0, "kill_at": 0}
 BATCH = 30
-STEPS_PER_BATCH = 3
+STEPS_PER_BATCH = 4
 
 
 def step() -> None:
@@ -46,9 +48,18 @@ class KillingWarehouse(DuckDBWarehouse):
         conversions: pa.Table,
         rejects: pa.Table,
         raw_hashes: pa.Array[Any] | None = None,
+        *,
+        before_commit: Callable[[], object] | None = None,
     ) -> tuple[LoadCounts, int]:
+        def then_step() -> None:
+            if before_commit is not None:
+                before_commit()
+            step()
+
         step()
-        counts = super().load(customer_id, conversions, rejects, raw_hashes)
+        counts = super().load(
+            customer_id, conversions, rejects, raw_hashes, before_commit=then_step
+        )
         step()
         return counts
 

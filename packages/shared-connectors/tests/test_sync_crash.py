@@ -11,12 +11,13 @@ import pytest
 from crash_sync import BATCH, STEPS_PER_BATCH, sync
 from growthnav.connectors import ConnectorStorage, FileSecretStore
 from growthnav.warehouse import DuckDBWarehouse
+from growthnav.warehouse.raw_records import DuckDBRawStore
 from sqlite_connector import make_database
 
 HERE = Path(__file__).parent
 ROWS = 230
 VALID = {f"P{i:05d}" for i in range(ROWS)} - {"P00007"}
-STEPS_PER_RUN = -(-ROWS // BATCH) * STEPS_PER_BATCH  # eight batches of 30: 24 kill points
+STEPS_PER_RUN = -(-ROWS // BATCH) * STEPS_PER_BATCH  # eight batches of 30: 32 kill points
 
 
 def run_child(home: Path, database: Path, kill_at: int) -> int:
@@ -52,6 +53,9 @@ def test_resync_after_kill_loses_and_doubles_nothing(tmp_path: Path, kill_at: in
     assert set(keys) == VALID
     rejects = warehouse.read_rejects("acme").column("reject_key").to_pylist()
     assert rejects == ["P00007"]
+    # Every record is kept raw too, for a re-map.
+    raw = DuckDBRawStore(warehouse).read_raw("acme", result.connector_id or "", 100)
+    assert {k for t in raw for k in t.column("purchase_id").to_pylist()} == VALID | {"P00007"}
     storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "secrets"))
     assert result.connector_id is not None
     state = storage.state(result.connector_id)

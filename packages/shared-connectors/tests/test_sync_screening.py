@@ -158,7 +158,7 @@ def test_the_last_row_of_an_id_still_wins_across_batches(home: Home) -> None:
     assert home.rows()["a"][1] == 1
 
 
-def test_a_raw_file_that_cannot_be_written_fails_the_sync_before_its_cursor_moves(
+def test_a_raw_file_that_cannot_be_written_fails_the_sync_and_its_batch_is_not_loaded(
     home: Home, tmp_path: Path
 ) -> None:
     home.write(*ROWS)
@@ -178,5 +178,11 @@ def test_a_raw_file_that_cannot_be_written_fails_the_sync_before_its_cursor_move
     assert result.error is not None
     assert "raw" in result.error
     assert home.storage.state(config.effective_connector_id) is None
+    # No conversion was committed with the hash of a raw record that was not kept: a later
+    # sync would skip it as unchanged, and a re-map would miss it.
+    assert home.warehouse.read_conversions("acme").num_rows == 0
     (tmp_path / "raw").unlink()
-    assert home.sync().records_fetched == 5
+    again = home.sync()
+    assert (again.records_fetched, again.records_loaded, again.records_unchanged) == (5, 4, 0)
+    kept = home.raw.read_raw("acme", again.connector_id or "", 10)
+    assert {k for t in kept for k in t.column("ID").to_pylist()} == {"a", "b", "c", "d", "e"}

@@ -27,10 +27,10 @@ RAW_REWRITE_RATIO = 2
 class WarehouseSink:
     """Keeps raw records (DuckDB), and upserts conversions and rejects, batch by batch.
 
-    The raw file is written on its own thread while the warehouse loads; :meth:`flush`
-    returns once every raw file handed over is written, and a sync calls it before it moves a
-    cursor, so the cursor never moves past records that are not kept. A replayed batch
-    changes nothing: all three are keyed.
+    The raw file is written on its own thread while the warehouse loads, and the load commits
+    once it is written; :meth:`flush` returns once every raw file handed over is written, and
+    a sync calls it before it moves a cursor, so the cursor never moves past records that are
+    not kept. A replayed batch changes nothing: all three are keyed.
 
     With the DuckDB warehouse, records that a previous sync loaded and that arrive unchanged
     (same raw record, same field map, settings and rules) are left out before normalization:
@@ -131,8 +131,10 @@ class WarehouseSink:
     ) -> LoadCounts:
         """Load a batch's conversions and rejects and hand its raw records to a writer.
 
-        The raw file is written on a thread of its own while the warehouse loads and the next
-        batch is read; at most one waits at a time. Call :meth:`flush` before moving a cursor.
+        The raw file is written on a thread of its own while the warehouse loads; the load
+        commits only once it is written, so a conversion never keeps the hash of a raw record
+        that was not kept (a later sync would skip the record, and a re-map miss it). Call
+        :meth:`flush` before moving a cursor.
         """
         customer_id = connector.config.customer_id
         raw_hashes = None
@@ -154,11 +156,14 @@ class WarehouseSink:
                     connector.record_key_column(),
                 )
             )
-        counts, rejects_written = self.warehouse.load(
-            customer_id, batch.conversions, batch.rejects, raw_hashes
-        )
-        while len(self._raw_writes) > 1:
-            self.raw_written += self._raw_writes.popleft().result()
+        if self.raw is not None:
+            counts, rejects_written = self.raw.warehouse.load(
+                customer_id, batch.conversions, batch.rejects, raw_hashes, before_commit=self.flush
+            )
+        else:
+            counts, rejects_written = self.warehouse.load(
+                customer_id, batch.conversions, batch.rejects, raw_hashes
+            )
         with self._lock:
             if any(done is screened for done, _ in self._pending):
                 while self._pending.popleft()[0] is not screened:

@@ -19,7 +19,7 @@ finds it by that hash (:meth:`DuckDBWarehouse.screen`) and skips normalizing it 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -226,11 +226,16 @@ class DuckDBWarehouse(KeyedWarehouse):
         conversions: pa.Table,
         rejects: pa.Table,
         raw_hashes: pa.Array[Any] | None = None,
+        *,
+        before_commit: Callable[[], object] | None = None,
     ) -> tuple[LoadCounts, int]:
         """Upsert a batch's conversions and rejects in one transaction.
 
         ``raw_hashes`` (from :meth:`screen`, one per conversion) are kept so that the next sync
-        can skip these records while they stay as they are.
+        can skip these records while they stay as they are. ``before_commit`` runs last in the
+        transaction (an exception rolls it back): a sync waits there for the batch's raw
+        records to be kept, so no conversion is committed with the hash of a record that was
+        not.
         """
         self.ensure_customer(customer_id)
         merges = [
@@ -247,6 +252,8 @@ class DuckDBWarehouse(KeyedWarehouse):
                 for name, batch, key, hashes in merges:
                     table = self._table(customer_id, name)
                     done[name] = self._merge_in(connection, table, batch, key, hashes)
+                if before_commit is not None:
+                    before_commit()
         inserted, updated = done.get("conversions", (0, 0))
         unchanged = conversions.num_rows - inserted - updated
         return LoadCounts(inserted, updated, unchanged), sum(done.get("conversion_rejects", (0, 0)))
