@@ -317,6 +317,11 @@ def test_run_due_syncs_due_connectors_and_reports_failures(
     status = {o["connector_id"]: o["status"] for o in outcomes}
     assert status == {good: "synced", bad: "failed"}
     # Just synced: the good one is not due again; the failed one is retried.
+    retried = run("run-due", code=1).output
+    assert bad in retried
+    assert "failed" in retried
+    assert good not in retried
+    assert "{'" not in retried  # a table, not a Python dict
     outcomes = json.loads(run("run-due", "--json", code=1).stdout)
     assert [o["connector_id"] for o in outcomes] == [bad]
     run("connectors", "remove", bad, "--yes")

@@ -711,11 +711,19 @@ def run_due_command(as_json: JsonOption = False) -> None:
         outcomes = run_due(home, lambda config: _sync_one(home, config, None, None))
     if as_json:
         _print_json(outcomes)
-    else:
+    elif outcomes:
+        table = Table("connector", "status", "fetched", "loaded", "error")
         for outcome in outcomes:
-            console.print(outcome)
-        if not outcomes:
-            console.print("nothing due")
+            table.add_row(
+                outcome["connector_id"],
+                outcome["status"],
+                f"{outcome['fetched']:,}" if "fetched" in outcome else "",
+                f"{outcome['loaded']:,}" if "loaded" in outcome else "",
+                outcome.get("error") or "",
+            )
+        console.print(table)
+    else:
+        console.print("nothing due")
     if any(o["status"] == "failed" for o in outcomes):
         raise typer.Exit(PARTIAL if any(o["status"] == "synced" for o in outcomes) else FAILED)
 
