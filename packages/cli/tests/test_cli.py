@@ -221,7 +221,9 @@ def test_test_discover_sync_status_and_remove(run: Any, export: Path) -> None:
     run("connectors", "sync", "missing", code=2)
     remapped = json.loads(run("connectors", "remap", connector_id, "--json").stdout)
     assert (remapped["mode"], remapped["fetched"], remapped["unchanged"]) == ("remap", 3, 2)
-    assert "re-mapped" in run("connectors", "remap", connector_id).output
+    remapped_text = run("connectors", "remap", connector_id).output
+    assert "re-mapped" in remapped_text
+    assert "1 rejected (bad_timestamp 1)" in remapped_text
     run("connectors", "remap", "missing", code=2)
     status = json.loads(run("connectors", "status", connector_id, "--json").stdout)
     assert status[0]["runs"][2]["unchanged"] == 2
@@ -272,7 +274,10 @@ def test_identity_resolve_and_lookup(run: Any, export: Path) -> None:
         ).output
     )
     assert by_id == [person]
-    run("identity", "lookup", "--customer", "brand", "--phone", "+19179336320")
+    shown = run("identity", "lookup", "--customer", "brand", "--phone", "+19179336320").output
+    assert person["global_customer_id"] in shown
+    assert "1 conversion, lifetime value" in shown
+    assert "{'" not in shown  # a line per person, not a Python dict
     run("identity", "lookup", "--customer", "brand", "--email", "x@example.com", code=1)
     assert "exactly one" in run("identity", "lookup", "--customer", "brand", code=2).output
     assert (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -121,6 +121,11 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
             raise UsageError(f"{option} {item!r} is not KEY=VALUE (e.g. {option} path=export.csv)")
         out[key.strip()] = value
     return out
+
+
+def _by_reason(counts: Mapping[str, int]) -> str:
+    """`` (bad_value 2, bad_timestamp 1)``, or nothing when there are none."""
+    return f" ({', '.join(f'{r} {n:,}' for r, n in counts.items())})" if counts else ""
 
 
 def _config_view(config: ConnectorConfig) -> dict[str, Any]:
@@ -471,8 +476,8 @@ def sync(
         console.print(
             f"{connector_id}: {result.records_fetched:,} read, {result.records_loaded:,} loaded, "
             f"{result.records_unchanged:,} unchanged, "
-            f"{sum(result.records_rejected.values()):,} rejected "
-            f"{dict(result.records_rejected) or ''} in {elapsed:.1f} s ({rate:,.0f} rows/s)"
+            f"{sum(result.records_rejected.values()):,} rejected"
+            f"{_by_reason(result.records_rejected)} in {elapsed:.1f} s ({rate:,.0f} rows/s)"
         )
         if result.records_fetched == 0:
             console.print("nothing new since the last sync")
@@ -547,8 +552,8 @@ def remap(connector_id: str, as_json: JsonOption = False) -> None:
         console.print(
             f"{connector_id}: {result.records_fetched:,} raw records re-mapped, "
             f"{result.records_loaded:,} changed, {result.records_unchanged:,} unchanged, "
-            f"{sum(result.records_rejected.values()):,} rejected "
-            f"{dict(result.records_rejected) or ''}"
+            f"{sum(result.records_rejected.values()):,} rejected"
+            f"{_by_reason(result.records_rejected)}"
         )
     if not result.success:
         errors.print(f"[red]failed:[/red] {result.error}", highlight=False)
@@ -697,7 +702,15 @@ def identity_lookup(
         console.print("no one found")
         raise typer.Exit(FAILED)
     for person in people:
-        console.print(person)
+        console.print(
+            f"[bold]{person['global_customer_id']}[/bold]: {person['conversions']:,} "
+            f"conversion{'' if person['conversions'] == 1 else 's'}, "
+            f"lifetime value {person['lifetime_value']}, first seen {person['first_seen']}, "
+            f"last seen {person['last_seen']}; systems {', '.join(person['systems'])}; "
+            f"emails {', '.join(person['emails']) or '-'}; "
+            f"phones {', '.join(person['phones']) or '-'}",
+            highlight=False,
+        )
 
 
 # -- run-due and demo -------------------------------------------------------------------
