@@ -140,7 +140,9 @@ def test_add_list_show_and_bad_input(run: Any, export: Path, tmp_path: Path) -> 
     )
     shown = json.loads(run("connectors", "show", connector_id, "--json").stdout)
     assert shown["field_map"] == {"order_id": "transaction_id"}
-    assert "connection_params" in run("connectors", "show", connector_id).output
+    text = run("connectors", "show", connector_id).output
+    assert "connection_params" in text
+    assert "field_map: order_id=transaction_id" in text
     # Bad input: one clear line, exit 2, nothing saved.
     bad = run("connectors", "add", "--customer", "brand", "--type", "nope", "--name", "x", code=2)
     assert "is not a connector type" in bad.output

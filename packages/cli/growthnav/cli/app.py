@@ -283,7 +283,9 @@ def show(connector_id: str, as_json: JsonOption = False) -> None:
             _print_json(view)
             return
         for key, value in view.items():
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+            if isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+            console.print(f"[bold]{key}[/bold]: {'-' if value is None else value}", highlight=False)
 
 
 @connectors_app.command("test")
