@@ -6,6 +6,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from growthnav.conversions import parse_timestamp
+from growthnav.conversions.parsed import select_in_stages
 from growthnav.conversions.timestamps import (
     TimestampKind,
     latest_timestamp,
@@ -133,9 +134,7 @@ def test_timestamp_stages_read_a_column_as_the_parser_reads_each_value(
     kind: TimestampKind, sql_type: str, values: list[object]
 ) -> None:
     stages = timestamp_stages_sql("v", kind, "America/New_York", "parsed")
-    sql = "SELECT v FROM t"
-    for stage in stages:
-        sql = f"SELECT *, {stage} FROM ({sql})"
+    sql = select_in_stages("SELECT v FROM t", stages)
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(f"CREATE TABLE t (i INTEGER, v {sql_type})")

@@ -39,6 +39,7 @@ from growthnav.conversions.money import (
 )
 from growthnav.conversions.parsed import (
     WHITESPACE,
+    select_in_stages,
     sql_identifier,
     sql_literal,
 )
@@ -418,10 +419,7 @@ class BatchNormalizer:
         try:
             if target == "value":
                 stages = money_sql("x", alias="m", cents=column.cents).stages
-                sql = "SELECT x FROM distinct_values"
-                for stage in stages:
-                    columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
-                    sql = f"SELECT *, {columns} FROM ({sql})"
+                sql = select_in_stages("SELECT x FROM distinct_values", stages)
                 result = arrow_result(
                     connection, f"SELECT m_value, m_currency, m_error FROM ({sql})"
                 )
@@ -435,10 +433,10 @@ class BatchNormalizer:
                     connection, f"SELECT {email_sql('x')} AS v FROM distinct_values"
                 )
                 return {"__gn_email": result.column("v").combine_chunks()}
-            sql = "SELECT x FROM distinct_values"
-            for stage in phone_fast_sql("x", self.phone_region, alias="fast"):
-                columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
-                sql = f"SELECT *, {columns} FROM ({sql})"
+            sql = select_in_stages(
+                "SELECT x FROM distinct_values",
+                phone_fast_sql("x", self.phone_region, alias="fast"),
+            )
             fast = arrow_result(connection, f"SELECT fast FROM ({sql})").column("fast")
             phone, _ = self._phones.complete(distinct, fast.combine_chunks())
             return {"__gn_phone": phone}
@@ -576,11 +574,7 @@ class BatchNormalizer:
         blanked = [f"{expr} AS {alias}" for alias, expr in stages[0].items()]
         # Only the aliases travel through the stages, so no source column name can collide
         # with the query's own; the scan reads just the mapped columns.
-        sql = f"SELECT {', '.join(blanked)} FROM src"
-        for stage in stages[1:]:
-            if stage:
-                columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
-                sql = f"SELECT *, {columns} FROM ({sql})"
+        sql = select_in_stages(f"SELECT {', '.join(blanked)} FROM src", stages[1:])
         sql = f"SELECT {', '.join(final)} FROM ({sql})"
         source_column = (
             "CASE reason WHEN 'bad_timestamp' THEN col_timestamp WHEN 'bad_value' THEN col_value "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -61,3 +62,15 @@ def sql_literal(text: str) -> str:
 def sql_identifier(name: str) -> str:
     """Quote ``name`` as a SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def select_in_stages(sql: str, stages: Iterable[Mapping[str, str]]) -> str:
+    """``sql`` with each stage's ``{alias: expression}`` columns added, one SELECT per stage.
+
+    A stage's expressions read the columns of the stages before it; empty stages are skipped.
+    """
+    for stage in stages:
+        if stage:
+            columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage.items())
+            sql = f"SELECT *, {columns} FROM ({sql})"
+    return sql

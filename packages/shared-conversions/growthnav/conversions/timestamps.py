@@ -22,7 +22,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
-from growthnav.conversions.parsed import WHITESPACE, WHITESPACE_CLASS, Parsed, sql_literal, strip
+from growthnav.conversions.parsed import (
+    WHITESPACE,
+    WHITESPACE_CLASS,
+    Parsed,
+    select_in_stages,
+    sql_literal,
+    strip,
+)
 
 #: How a column holds its timestamps, for :func:`timestamp_stages_sql`.
 TimestampKind = Literal["text", "number", "integer", "timestamp", "timestamptz", "date"]
@@ -276,26 +283,28 @@ def timestamp_typed_sql(column: str, data_type: str, tz: str) -> str:
     return local_to_utc_sql(f"CAST({column} AS TIMESTAMP)", tz)
 
 
-def timestamp_stages_sql(column: str, kind: TimestampKind, tz: str, alias: str) -> list[str]:
+def timestamp_stages_sql(
+    column: str, kind: TimestampKind, tz: str, alias: str
+) -> list[dict[str, str]]:
     """SQL stages reading ``column`` as :func:`parse_timestamp` reads its values.
 
-    Each stage is an expression over the previous one's alias (the first over ``column``); the
-    last, named ``alias``, is a naive UTC TIMESTAMP, NULL where the value is blank or does not
-    parse. ``kind`` is the column's type: text, number, integer, timestamp, timestamptz or date.
+    Each stage is ``{column: expression}`` over the columns of earlier stages (for
+    :func:`~growthnav.conversions.parsed.select_in_stages`); the last gives ``alias``, a naive
+    UTC TIMESTAMP, NULL where the value is blank or does not parse. ``kind`` is the column's
+    type: text, number, integer, timestamp, timestamptz or date.
     """
     if kind == "text":
         trimmed, text = f"{alias}_trimmed", f"{alias}_text"
         spaces = sql_literal(WHITESPACE)
         return [
-            f"nullif(trim(CAST({column} AS VARCHAR), {spaces}), '') AS {trimmed}",
-            f"{clean_text_sql(trimmed)} AS {text}",
-            f"{timestamp_text_sql(text, alias=alias, tz=tz).value} AS {alias}",
+            {trimmed: f"nullif(trim(CAST({column} AS VARCHAR), {spaces}), '')"},
+            {text: clean_text_sql(trimmed)},
+            {alias: timestamp_text_sql(text, alias=alias, tz=tz).value},
         ]
     if kind in ("number", "integer"):
-        value = timestamp_number_sql(column, integer=kind == "integer").value
-        return [f"{value} AS {alias}"]
+        return [{alias: timestamp_number_sql(column, integer=kind == "integer").value}]
     typed = "timestamptz" if kind == "timestamptz" else "timestamp"
-    return [f"{timestamp_typed_sql(column, typed, tz)} AS {alias}"]
+    return [{alias: timestamp_typed_sql(column, typed, tz)}]
 
 
 def timestamp_kind(data_type: pa.DataType) -> TimestampKind:
@@ -320,9 +329,7 @@ def latest_timestamp(column: pa.Array[Any] | pa.ChunkedArray[Any], tz: str) -> d
     faster than parsing each value in Python.
     """
     stages = timestamp_stages_sql("v", timestamp_kind(column.type), tz, "parsed")
-    sql = "SELECT v FROM cursor_values"
-    for stage in stages:
-        sql = f"SELECT *, {stage} FROM ({sql})"
+    sql = select_in_stages("SELECT v FROM cursor_values", stages)
     connection = connect_quietly()
     try:
         connection.execute("SET TimeZone = 'UTC'")

@@ -39,7 +39,7 @@ from growthnav.conversions import (
 )
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
-from growthnav.conversions.parsed import sql_identifier, sql_literal
+from growthnav.conversions.parsed import select_in_stages, sql_identifier, sql_literal
 from growthnav.conversions.timestamps import (
     TimestampKind,
     timestamp_kind,
@@ -254,16 +254,14 @@ class FileConnector(TabularConnector):
             return select
         alias = "__gn_cursor"
         stages = timestamp_stages_sql(sql_identifier(field), kind, self.config.timezone, alias)
-        for stage in stages:
-            select = f"SELECT *, {stage} FROM ({select})"
         bounds = [
             f"{alias} {op} {_naive_utc(moment)}"
             for op, moment in ((">=", since), ("<", until))
             if moment is not None
         ]
-        added = ", ".join(stage.rsplit(" AS ", 1)[1] for stage in stages)
+        added = ", ".join(name for stage in stages for name in stage)
         return (
-            f"SELECT * EXCLUDE ({added}) FROM ({select}) "
+            f"SELECT * EXCLUDE ({added}) FROM ({select_in_stages(select, stages)}) "
             f"WHERE {alias} IS NULL OR ({' AND '.join(bounds)})"
         )
 
