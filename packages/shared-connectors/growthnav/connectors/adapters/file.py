@@ -27,16 +27,14 @@ from typing import Any, ClassVar, Literal
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from growthnav.connectors.adapters.jsonl import read_jsonl, text_encoding
 from growthnav.connectors.arrow_batches import gathered
 from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import SchemaError
 from growthnav.connectors.registry import get_registry
 from growthnav.connectors.spec import ConnectorSpec, NoCredentials, RecordKindParams
-from growthnav.conversions import (
-    REJECT_SCHEMA,
-    records_to_arrow,
-)
+from growthnav.conversions import REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.parsed import select_in_stages, sql_identifier, sql_literal
@@ -73,7 +71,7 @@ class FileParams(RecordKindParams):
         max_length=1,
         description="CSV delimiter (default: a tab for .tsv files, else a comma)",
     )
-    encoding: str = Field(default="utf-8", description="CSV text encoding")
+    encoding: str = Field(default="utf-8", description="text encoding of CSV and JSONL files")
     header: bool = Field(default=True, description="the CSV's first line names the columns")
     quote: str = Field(
         default='"',
@@ -202,11 +200,9 @@ class FileConnector(TabularConnector):
         with ``_<n>``. Without a header: ``column0``, ``column1``...
         """
         params: FileParams = self.settings.params
-        utf8 = codecs.lookup(params.encoding).name == "utf-8"
-        encoding = "utf-8-sig" if utf8 else params.encoding  # a BOM is not part of the name
         delimiter = self.delimiter(path)
         try:
-            with path.open(encoding=encoding, newline="") as handle:
+            with path.open(encoding=text_encoding(params.encoding), newline="") as handle:
                 reader = (
                     csv.reader(handle, delimiter=delimiter, quotechar=params.quote)
                     if params.quote
@@ -245,15 +241,29 @@ class FileConnector(TabularConnector):
         whose cursor does not parse (or a file without the column) is read every time rather
         than dropped unseen; keyed loads make the re-read harmless.
         """
-        select = f"SELECT * FROM {relation}"
         field = self.cursor_field
         if field is None or (since is None and until is None):
-            return select
-        kind = self._cursor_kind(path, fmt, field)
-        if kind is None:
+            return f"SELECT * FROM {relation}"
+        return self._window_sql(relation, self._cursor_kind(path, fmt, field), since, until)
+
+    def _window_sql(
+        self,
+        relation: str,
+        kind: TimestampKind | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> str:
+        """``relation``'s rows whose cursor is in the window, blank or does not parse.
+
+        ``kind`` is how the relation holds the cursor column (None: it has no such column).
+        """
+        select = f"SELECT * FROM {relation}"
+        if self.cursor_field is None or kind is None:
             return select
         alias = "__gn_cursor"
-        stages = timestamp_stages_sql(sql_identifier(field), kind, self.config.timezone, alias)
+        stages = timestamp_stages_sql(
+            sql_identifier(self.cursor_field), kind, self.config.timezone, alias
+        )
         bounds = [
             f"{alias} {op} {_naive_utc(moment)}"
             for op, moment in ((">=", since), ("<", until))
@@ -386,45 +396,53 @@ class FileConnector(TabularConnector):
     def _jsonl_batches(
         self, path: Path, since: datetime | None, until: datetime | None, size: int
     ) -> Iterator[RawBatch]:
-        records: list[dict[str, Any]] = []
-        with path.open(encoding=self.settings.params.encoding) as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    record = None
-                    error = f"not JSON ({exc.msg})"
-                else:
-                    error = "" if isinstance(record, dict) else "not a JSON object"
-                if error or not isinstance(record, dict):
-                    self._source_rejects.append(
-                        {
-                            "file": path.name,
-                            "line": number,
-                            "message": f"{path.name} line {number}: {error}",
-                            "raw": line.rstrip("\n"),
-                        }
-                    )
-                    continue
-                if self._in_window(record, since, until):
-                    records.append(record)
-                if len(records) >= size:
-                    yield records_to_arrow(records)
-                    records = []
-        if records:
-            yield records_to_arrow(records)
+        chunks = read_jsonl(path, self.settings.params.encoding, size)
+        windowed = self.cursor_field is not None and (since is not None or until is not None)
+        connection = connect_quietly() if windowed else None
+        try:
+            if connection is not None:
+                connection.execute("SET TimeZone = 'UTC'")
+            for table, bad_lines in chunks:
+                self._source_rejects.extend(
+                    {
+                        "file": path.name,
+                        "line": bad.number,
+                        "message": f"{path.name} line {bad.number}: {bad.problem}",
+                        "raw": bad.text,
+                    }
+                    for bad in bad_lines
+                )
+                if connection is not None and table.num_rows:
+                    table = self._in_window(connection, table, since, until)
+                if table.num_rows:
+                    yield table
+        except UnicodeError as exc:
+            encoding = self.settings.params.encoding
+            raise SchemaError(
+                f"cannot read {path.name} as jsonl: not {encoding} text ({exc}); "
+                "set connection_params.encoding"
+            ) from exc
+        finally:
+            if connection is not None:
+                connection.close()
 
     def _in_window(
-        self, record: dict[str, Any], since: datetime | None, until: datetime | None
-    ) -> bool:
-        if self.cursor_field is None or (since is None and until is None):
-            return True
-        moment = self.batch_cursor([record])
-        if moment is None:
-            return True
-        return (since is None or moment >= since) and (until is None or moment < until)
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        table: pa.Table,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> pa.Table:
+        """The rows of a chunk whose cursor is in the window (or blank, or does not parse)."""
+        field = self.cursor_field
+        if field is None or field not in table.column_names:
+            return table
+        kind = timestamp_kind(table.schema.field(field).type)
+        connection.register("jsonl_chunk", table)
+        try:
+            return arrow_result(connection, self._window_sql("jsonl_chunk", kind, since, until))
+        finally:
+            connection.unregister("jsonl_chunk")
 
     def source_rejects(self) -> pa.Table | None:
         """Lines that could not be read as records, as rejects (file and line number)."""
