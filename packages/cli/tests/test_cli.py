@@ -234,6 +234,8 @@ def test_test_discover_sync_status_and_remove(run: Any, export: Path) -> None:
     assert connector_id in run("connectors", "status").output
     kept = run("connectors", "remove", connector_id, input="n\n")
     assert "kept" in kept.output
+    unanswered = run("connectors", "remove", connector_id, input="", code=2)
+    assert "pass --yes" in unanswered.output
     run("connectors", "remove", connector_id, "--yes")
     run("connectors", "remove", connector_id, "--yes", code=2)
 
@@ -497,3 +499,69 @@ def test_sandbox_api_entries_sync_while_the_sandbox_runs(run: Any, home: Path) -
         up.send_signal(signal.SIGINT)
         up.communicate(timeout=60)
     assert up.returncode == 0
+
+
+def test_set_changes_params_and_credentials_and_keeps_the_connector(
+    run: Any, export: Path, home: Path
+) -> None:
+    connector_id = _add(run, export)
+    run("connectors", "discover", connector_id, "--apply")
+    run("connectors", "sync", connector_id, "--max-reject-rate", "1")
+    changed = run("connectors", "set", connector_id, "--param", "delimiter=,", "--unset", "source")
+    assert "stored connection_params" in changed.output
+    assert "--full" in changed.output  # the connector has synced: how to re-read
+    view = json.loads(run("connectors", "show", connector_id, "--json").stdout)
+    assert view["connection_params"] == {"path": str(export), "delimiter": ","}
+    assert "nothing changed" in run("connectors", "set", connector_id, "--timezone", "UTC").output
+    shown = json.loads(
+        run("connectors", "set", connector_id, "--schedule", "hourly", "--json").stdout
+    )
+    assert (shown["changed"], shown["schedule"]) == (["sync_schedule"], "hourly")
+    # Refused, naming the problem, and nothing stored.
+    assert (
+        "Mars/Olympus"
+        in run("connectors", "set", connector_id, "--timezone", "Mars/Olympus", code=2).output
+    )
+    assert (
+        "also the delimiter"
+        in run("connectors", "set", connector_id, "--param", "quote=,", code=2).output
+    )
+    assert "not a param" in run("connectors", "set", connector_id, "--unset", "nope", code=2).output
+    assert (
+        "is not hourly"
+        in run("connectors", "set", connector_id, "--schedule", "often", code=2).output
+    )
+    assert json.loads(run("connectors", "show", connector_id, "--json").stdout)["timezone"] == "UTC"
+    assert (
+        len(json.loads(run("connectors", "status", connector_id, "--json").stdout)[0]["runs"]) == 1
+    )
+    run("connectors", "set", "missing", "--timezone", "UTC", code=2)
+
+    crm = run(
+        "connectors",
+        "add",
+        "--customer",
+        "brand",
+        "--type",
+        "zoho",
+        "--name",
+        "CRM",
+        "--param",
+        "client_id=1000.ABC",
+        "--param",
+        "data_centre=eu",
+        "--secret",
+        "client_secret=first-Secret-1",
+        "--secret",
+        "refresh_token=1000.first",
+    ).output.split()[-1]
+    # Only the refresh token is new: the client secret stays (the config still validates).
+    out = run("connectors", "set", crm, "--secret", "refresh_token=1000.second-Secret-2").output
+    assert "stored credentials" in out
+    assert "second-Secret-2" not in out
+    reference = json.loads(run("connectors", "show", crm, "--json").stdout)[
+        "credentials_secret_path"
+    ]
+    name = reference.split(":", 1)[1]
+    stored = json.loads((home / "secrets" / f"{name}.json").read_text())
+    assert stored == {"client_secret": "first-Secret-1", "refresh_token": "1000.second-Secret-2"}

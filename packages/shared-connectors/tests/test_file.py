@@ -447,3 +447,48 @@ def test_parquet_row_groups_are_gathered_into_batches_of_the_configured_size(
     assert [b.num_rows for b in batches] == [1_000, 1_000, 500]
     ids = [i for b in batches for i in b.column("ID").to_pylist()]
     assert ids == table.column("ID").to_pylist()
+
+
+def test_a_csv_read_with_the_wrong_delimiter_is_refused_naming_the_right_one(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "orders.csv"
+    export.write_text("ID;AT;AMOUNT;EMAIL\na;2024-01-01 10:00;12,50;a@x.com\n")
+    connector = get_registry().create(file_config(export))
+    with pytest.raises(SchemaError, match=r"set connection_params\.delimiter to ';'"):
+        list(connector.fetch_batches())
+    with pytest.raises(SchemaError, match=r"split evenly on ';' \(ID, AT, AMOUNT, EMAIL\)"):
+        connector.get_schema()
+    fixed = get_registry().create(file_config(export, delimiter=";"))
+    assert [r["AMOUNT"] for r in fixed.fetch_records()] == ["12,50"]
+    # A CSV that really has one column is read as it is.
+    emails = tmp_path / "emails.csv"
+    emails.write_text("EMAIL\na@x.com\nb;c@x.com\n")
+    single = get_registry().create(file_config(emails))
+    assert [r["EMAIL"] for r in single.fetch_records()] == ["a@x.com", "b;c@x.com"]
+
+
+def test_files_are_read_again_once_their_reading_settings_change(tmp_path: Path) -> None:
+    export = tmp_path / "orders.csv"
+    export.write_text("ID,AT,AMOUNT,EMAIL\na,2024-01-01,'1,200.00',a@x.com\nb,2024-01-02,2,\n")
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+
+    def sync(**params: Any) -> Any:
+        connector = get_registry().create(file_config(export, **params))
+        try:
+            result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
+        finally:
+            connector.close()
+        assert result.success, result.error
+        return result
+
+    first = sync()  # read with '"' as the quote: the line with '1,200.00' has five values
+    assert (first.records_fetched, first.records_rejected) == (2, {"malformed_row": 1})
+    assert sync().records_fetched == 0  # the file was read
+    again = sync(quote="'")
+    assert (again.records_fetched, again.records_rejected) == (2, {})
+    values = warehouse.read_conversions("acme").column("value").to_pylist()
+    assert sorted(str(v) for v in values) == ["1200.0000", "2.0000"]
+    assert sync(quote="'").records_fetched == 0

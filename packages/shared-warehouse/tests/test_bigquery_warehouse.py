@@ -71,6 +71,11 @@ def test_rejects_are_keyed_and_connectors_kept_apart(warehouse: BigQueryWarehous
     assert (reject["reject_key"], reject["reason"]) == ("c", "bad_timestamp")
     warehouse.upsert_conversions("acme-burgers", batch.conversions)
     assert warehouse.read_conversions("acme-burgers", "pos-2").num_rows == 2
+    # Record c fixed at the source: once it loads, it is no longer a reject.
+    fixed = normalized([dict(ROWS[2], ts="2024-01-03T10:00:00Z")], "pos-2")
+    counts, rejects_written = warehouse.load("acme-burgers", fixed.conversions, fixed.rejects)
+    assert (counts.inserted, rejects_written) == (1, 0)
+    assert warehouse.read_rejects("acme-burgers", "pos-2").num_rows == 0
 
 
 def test_a_file_sync_lands_in_bigquery(warehouse: BigQueryWarehouse, tmp_path: Path) -> None:

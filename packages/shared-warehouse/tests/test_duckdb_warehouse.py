@@ -278,3 +278,21 @@ def test_values_changed_without_a_raw_hash_clear_the_old_one(warehouse: DuckDBWa
         False,
         True,
     ]
+
+
+def test_a_record_that_now_loads_is_no_longer_a_reject(warehouse: DuckDBWarehouse) -> None:
+    bad = normalized(ROWS)  # c has no timestamp that parses
+    warehouse.load("acme", bad.conversions, bad.rejects)
+    other = normalized(ROWS, "pos-2")
+    warehouse.write_rejects("acme", other.rejects)
+    fixed = normalized([dict(ROWS[2], ts="2024-01-03T10:00:00Z")])
+    counts, rejects_written = warehouse.load("acme", fixed.conversions, fixed.rejects)
+    assert (counts.inserted, rejects_written) == (1, 0)
+    # The other connector's record c is another record: its reject stays.
+    remaining = warehouse.read_rejects("acme").select(["connector_id", "reject_key"])
+    assert remaining.to_pylist() == [{"connector_id": "pos-2", "reject_key": "c"}]
+    # The direct upsert clears them the same way.
+    warehouse.upsert_conversions(
+        "acme", normalized([dict(ROWS[2], ts="2024-01-03")], "pos-2").conversions
+    )
+    assert warehouse.read_rejects("acme").num_rows == 0

@@ -7,6 +7,7 @@ fix); 3 partial (some connectors failed, or rejects above ``--max-reject-rate``)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
-from growthnav.cli.connectors_file import config_from_spec, read_connector_specs
+from growthnav.cli.connectors_file import config_from_spec, parse_schedule, read_connector_specs
 from growthnav.cli.due import run_due
 from growthnav.cli.home import Home
 from growthnav.connectors import (
@@ -33,6 +34,7 @@ from growthnav.connectors import (
 from growthnav.connectors.arrow_memory import use_system_allocator
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
 from growthnav.connectors.identity import IdentityStore, resolve_customer
+from growthnav.connectors.secrets import secret_name, split_reference
 from growthnav.conversions import FieldMap, FieldMapError, parse_timestamp
 from growthnav.warehouse import check_customer_id
 from rich.console import Console
@@ -494,6 +496,82 @@ def sync(
         raise typer.Exit(PARTIAL)
 
 
+@connectors_app.command("set")
+def set_settings(
+    connector_id: str,
+    param: Annotated[list[str] | None, typer.Option(help="Set connection param KEY=VALUE.")] = None,
+    unset: Annotated[
+        list[str] | None, typer.Option(help="Take connection param KEY out (its default).")
+    ] = None,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option(help="Set credential KEY=VALUE (the others stay; kept in the secret store)."),
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA zone of naive timestamps.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="hourly, daily or weekly.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a saved connector's params, credentials, timezone or schedule.
+
+    The connector keeps its id, sync state and history. The changed config is validated
+    before it is stored.
+    """
+    with _errors():
+        home = _home()
+        config = _config(home, connector_id)
+        params = dict(config.connection_params)
+        for key in unset or []:
+            if key not in params:
+                known = ", ".join(params) or "none"
+                raise UsageError(f"--unset {key!r}: not a param of {connector_id} (set: {known})")
+            del params[key]
+        params.update(_pairs(param or [], "--param"))
+        credentials = _pairs(secret or [], "--secret")
+        if credentials and config.credentials_secret_path:
+            credentials = {**_own_credentials(home, config), **credentials}
+        changes: dict[str, Any] = {
+            "connection_params": params,
+            "timezone": timezone or config.timezone,
+            "sync_schedule": parse_schedule(schedule) if schedule else config.sync_schedule,
+        }
+        changed = sorted(k for k, v in changes.items() if v != getattr(config, k))
+        if credentials:
+            changes["credentials"] = credentials
+            changed.append("credentials")
+        updated = dataclasses.replace(config, **changes)
+        get_registry().create(updated).close()  # refused before anything is stored
+        if changed:
+            home.storage.update(updated)
+    if as_json:
+        _print_json({"connector_id": connector_id, "changed": changed, **_config_view(updated)})
+        return
+    if not changed:
+        console.print("nothing changed")
+        return
+    console.print(f"stored {', '.join(changed)} for [bold]{connector_id}[/bold]")
+    if "connection_params" in changed and home.storage.state(connector_id) is not None:
+        console.print(
+            f"the next sync reads with them; `growthnav connectors sync {connector_id} --full` "
+            "re-reads what earlier syncs read"
+        )
+
+
+def _own_credentials(home: Home, config: ConnectorConfig) -> dict[str, str]:
+    """The credentials stored for ``config`` by GrowthNav, to merge new ones into.
+
+    Credentials kept elsewhere (an environment variable, a secret someone else manages) are
+    not copied into GrowthNav's store: they are changed where they are.
+    """
+    reference = config.credentials_secret_path or ""
+    scheme, name = split_reference(reference)
+    own = secret_name(config.customer_id, config.connector_id or "")
+    if scheme != home.storage.secrets.scheme or name != own:
+        raise UsageError(
+            f"{config.connector_id} reads its credentials from {reference}: change them there"
+        )
+    return home.storage.secrets.read(name)
+
+
 @connectors_app.command("map")
 def map_fields(
     connector_id: str,
@@ -638,7 +716,14 @@ def remove(
     with _errors():
         home = _home()
         _config(home, connector_id)
-        if not yes and not typer.confirm(f"Remove connector {connector_id}?"):
+        try:
+            confirmed = yes or typer.confirm(f"Remove connector {connector_id}?")
+        except typer.Abort:  # no terminal to answer from (a script, a pipe)
+            raise UsageError(
+                f"kept {connector_id}: nobody answered the confirmation; "
+                "pass --yes to remove it without asking"
+            ) from None
+        if not confirmed:
             console.print("kept")
             raise typer.Exit(OK)
         home.storage.delete(connector_id)

@@ -47,6 +47,14 @@ def read_connector_specs(path: Path) -> list[dict[str, Any]]:
     return [{**shared, **entry} for entry in entries]
 
 
+def parse_schedule(value: str) -> SyncSchedule:
+    """``--schedule``'s value; raise ``ValueError`` naming it when it is not one."""
+    try:
+        return SyncSchedule(value.lower())
+    except ValueError:
+        raise ValueError(f"--schedule {value!r} is not hourly, daily or weekly") from None
+
+
 def config_from_spec(
     spec: Mapping[str, Any],
     scalars: Mapping[str, str | None] | None = None,
@@ -72,11 +80,7 @@ def config_from_spec(
     except ValueError:
         choices = ", ".join(t.value for t in ConnectorType)
         raise ValueError(f"--type {merged['type']!r} is not a connector type ({choices})") from None
-    schedule = str(merged.get("schedule", "daily")).lower()
-    try:
-        sched = SyncSchedule(schedule)
-    except ValueError:
-        raise ValueError(f"--schedule {schedule!r} is not hourly, daily or weekly") from None
+    sched = parse_schedule(str(merged.get("schedule", "daily")))
     return ConnectorConfig(
         connector_type=kind,
         customer_id=str(merged["customer_id"]),

@@ -66,7 +66,11 @@ class Warehouse(Protocol):
         """Create the customer's dataset and tables when missing."""
 
     def upsert_conversions(self, customer_id: str, conversions: pa.Table) -> LoadCounts:
-        """Insert new conversions and update changed ones, in one transaction."""
+        """Insert new conversions and update changed ones, in one transaction.
+
+        A conversion replaces the reject of its record (same connector and transaction id):
+        the record was fixed at the source, or is now read right.
+        """
 
     def write_rejects(self, customer_id: str, rejects: pa.Table) -> int:
         """Record rejected records (a replay overwrites, never doubles); returns rows written."""
@@ -78,7 +82,10 @@ class Warehouse(Protocol):
         rejects: pa.Table,
         raw_hashes: pa.Array[Any] | None = None,
     ) -> tuple[LoadCounts, int]:
-        """Upsert a batch's conversions and rejects; returns their counts (DuckDB: atomically).
+        """Upsert a batch's conversions, then its rejects; returns their counts.
+
+        DuckDB does both in one transaction. As in :meth:`upsert_conversions`, a conversion
+        replaces an earlier reject of its record.
 
         ``raw_hashes`` (one per conversion) are the raw records' hashes, kept where the
         warehouse can screen a later sync's unchanged records with them.

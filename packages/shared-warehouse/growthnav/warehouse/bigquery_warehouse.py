@@ -114,6 +114,15 @@ class BigQueryWarehouse(KeyedWarehouse):
                 f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({sources})",
                 timeout=self.timeout,
             ).result(timeout=self.timeout)
+            if name == "conversions":
+                # Records that now load are no longer rejects (fixed at the source, or read
+                # right); the batch's own rejects are written after this.
+                self.client.query(
+                    f"DELETE FROM `{self._table(customer_id, 'conversion_rejects')}` r "
+                    f"WHERE EXISTS (SELECT 1 FROM `{staging}` s WHERE s.connector_id = "
+                    "r.connector_id AND s.transaction_id = r.transaction_id)",
+                    timeout=self.timeout,
+                ).result(timeout=self.timeout)
             return int(counts["inserted"]), int(counts["updated"])
         finally:
             self.client.delete_table(staging, not_found_ok=True, timeout=self.timeout)

@@ -218,7 +218,24 @@ class DuckDBWarehouse(KeyedWarehouse):
     ) -> tuple[int, int]:
         self.ensure_customer(customer_id)
         with self._transaction() as connection:
+            if name == "conversions":
+                self._clear_rejects(connection, customer_id, batch)
             return self._merge_in(connection, self._table(customer_id, name), batch, key)
+
+    def _clear_rejects(
+        self, connection: duckdb.DuckDBPyConnection, customer_id: str, conversions: pa.Table
+    ) -> None:
+        """Delete the rejects of records that now load: fixed at the source, or read right.
+
+        A reject carries its record's transaction id where it has one; a conversion of the
+        same connector and id replaces it. Called before the batch's own rejects are written.
+        """
+        connection.register("loaded_ids", conversions.select(["connector_id", "transaction_id"]))
+        connection.execute(
+            f"DELETE FROM {self._table(customer_id, 'conversion_rejects')} r USING ("
+            "SELECT DISTINCT connector_id, transaction_id FROM loaded_ids) s "
+            "WHERE r.connector_id = s.connector_id AND r.transaction_id = s.transaction_id"
+        )
 
     def load(
         self,
@@ -250,6 +267,8 @@ class DuckDBWarehouse(KeyedWarehouse):
         if merges:
             with self._transaction() as connection:
                 for name, batch, key, hashes in merges:
+                    if name == "conversions":
+                        self._clear_rejects(connection, customer_id, batch)
                     table = self._table(customer_id, name)
                     done[name] = self._merge_in(connection, table, batch, key, hashes)
                 if before_commit is not None:

@@ -15,6 +15,8 @@ import codecs
 import csv
 import glob
 import hashlib
+import io
+import itertools
 import json
 import shutil
 import tempfile
@@ -46,6 +48,8 @@ from growthnav.conversions.timestamps import (
 from pydantic import Field, ValidationInfo, field_validator
 
 Format = Literal["csv", "parquet", "jsonl"]
+#: Delimiters a one-column CSV is checked against (a sign the configured one is wrong).
+_COMMON_DELIMITERS = (",", ";", "\t", "|")
 _SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".txt": "csv",
@@ -161,6 +165,36 @@ class FileConnector(TabularConnector):
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _refuse_a_wrong_delimiter(self, path: Path, delimiter: str) -> None:
+        """Raise when a one-column CSV splits evenly on another common delimiter.
+
+        A semicolon-separated export read with commas is one column of whole lines (or rows
+        rejected wherever a value holds a comma): refused before anything is read, naming
+        the delimiter to set.
+        """
+        params: FileParams = self.settings.params
+        with path.open(encoding=text_encoding(params.encoding), newline="") as handle:
+            head = handle.read(1 << 16)
+        for other in _COMMON_DELIMITERS:
+            if other == delimiter:
+                continue
+            reader = (
+                csv.reader(io.StringIO(head), delimiter=other, quotechar=params.quote)
+                if params.quote
+                else csv.reader(io.StringIO(head), delimiter=other, quoting=csv.QUOTE_NONE)
+            )
+            try:
+                lines = list(itertools.islice(reader, 2))
+            except csv.Error:
+                continue
+            widths = {len(line) for line in lines}
+            if len(lines) == 2 and len(widths) == 1 and widths.pop() > 1:
+                raise SchemaError(
+                    f"{path.name} reads as one column with the delimiter {delimiter!r}, but "
+                    f"its first lines split evenly on {other!r} ({', '.join(lines[0])}): set "
+                    f"connection_params.delimiter to {other!r}"
+                )
+
     def _relation_sql(self, path: Path, fmt: Format, source: Path | None = None) -> str | None:
         """The DuckDB table function reading ``path``; None for a CSV without a line.
 
@@ -213,6 +247,8 @@ class FileConnector(TabularConnector):
             raise SchemaError(f"cannot read {path.name} as csv: {exc}") from exc
         if first is None:
             return []
+        if len(first) == 1:
+            self._refuse_a_wrong_delimiter(path, delimiter)
         if not params.header:
             return [f"column{i}" for i in range(len(first))]
         names: list[str] = []
@@ -303,19 +339,39 @@ class FileConnector(TabularConnector):
             self._read[str(path)] = fingerprint
 
     def _manifest(self) -> dict[str, str]:
-        """Fingerprints of the files earlier syncs read (the saved state, for cursorless files)."""
+        """Fingerprints of the files earlier syncs read (the saved state, for cursorless files).
+
+        Empty when they were read with other reading settings (a delimiter or an encoding
+        corrected since): every file is read again with the new ones.
+        """
         saved = self.config.last_sync_cursor
         if not saved or not saved.startswith("{"):
             return {}
-        files: dict[str, str] = json.loads(saved).get("files", {})
+        manifest = json.loads(saved)
+        if manifest.get("read_with", self._reading_settings()) != self._reading_settings():
+            return {}
+        files: dict[str, str] = manifest.get("files", {})
         return files
+
+    def _reading_settings(self) -> dict[str, Any]:
+        """The params that decide how a file's bytes become rows."""
+        params: FileParams = self.settings.params
+        return {
+            "format": params.format,
+            "delimiter": params.delimiter,
+            "quote": params.quote,
+            "encoding": params.encoding,
+            "header": params.header,
+        }
 
     def checkpoint_value(self, data_cursor: str | None) -> str | None:
         """With a cursor column, its high-watermark; otherwise the files read so far."""
         if self.cursor_field is not None:
             return data_cursor
         files = {**self._manifest(), **self._read}
-        return json.dumps({"files": dict(sorted(files.items()))})
+        return json.dumps(
+            {"files": dict(sorted(files.items())), "read_with": self._reading_settings()}
+        )
 
     def _file_batches(
         self, path: Path, since: datetime | None, until: datetime | None, size: int
