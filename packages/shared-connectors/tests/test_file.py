@@ -491,4 +491,32 @@ def test_files_are_read_again_once_their_reading_settings_change(tmp_path: Path)
     assert (again.records_fetched, again.records_rejected) == (2, {})
     values = warehouse.read_conversions("acme").column("value").to_pylist()
     assert sorted(str(v) for v in values) == ["1200.0000", "2.0000"]
+    assert warehouse.read_rejects("acme").num_rows == 0  # line 2 reads now: not a reject
     assert sync(quote="'").records_fetched == 0
+
+
+def test_a_replaced_export_keeps_only_the_bad_lines_it_still_has(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+    exports = tmp_path / "exports"
+    exports.mkdir()
+
+    def sync() -> list[str]:
+        connector = get_registry().create(file_config(exports))
+        try:
+            result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
+        finally:
+            connector.close()
+        assert result.success, result.error
+        return [r["reject_key"] for r in warehouse.read_rejects("acme").to_pylist()]
+
+    header = "ID,AT,AMOUNT,EMAIL\n"
+    (exports / "monday.csv").write_text(header + "a,2024-01-01,1,\nb,2024-01-01\n")
+    (exports / "tuesday.jsonl").write_text('{"ID": "c", "AT": "2024-01-02"}\n{oops\n')
+    assert sync() == ["monday.csv:3", "tuesday.jsonl:2"]
+    # Monday's export is sent again, fixed, with a new bad line; Tuesday's is not read again.
+    (exports / "monday.csv").write_text(header + "a,2024-01-01,1,\nb,2024-01-01,2,\nd\n")
+    assert sync() == ["monday.csv:4", "tuesday.jsonl:2"]
+    loaded = warehouse.read_conversions("acme").column("transaction_id").to_pylist()
+    assert sorted(str(i) for i in loaded) == ["a", "b", "c"]

@@ -82,7 +82,9 @@ def test_a_file_sync_lands_in_bigquery(warehouse: BigQueryWarehouse, tmp_path: P
     from growthnav.connectors import ConnectorConfig, ConnectorType, WarehouseSink, get_registry
 
     export = tmp_path / "orders.csv"
-    export.write_text("id,ts,amount,mail\nx1,2024-03-01T09:00:00Z,$5.00,x@y.com\nx2,bad,$1,\n")
+    export.write_text(
+        "id,ts,amount,mail\nx1,2024-03-01T09:00:00Z,$5.00,x@y.com\nx2,bad,$1,\nx3,2024-03-02,\n"
+    )
     config = ConnectorConfig(
         connector_type=ConnectorType.FILE,
         customer_id="acme-burgers",
@@ -94,10 +96,20 @@ def test_a_file_sync_lands_in_bigquery(warehouse: BigQueryWarehouse, tmp_path: P
     connector = get_registry().create(config)
     result = connector.sync(sink=WarehouseSink(warehouse))
     assert result.success, result.error
-    assert (result.records_loaded, result.records_rejected) == (1, {"bad_timestamp": 1})
+    rejected = {"bad_timestamp": 1, "malformed_row": 1}
+    assert (result.records_loaded, result.records_rejected) == (1, rejected)
     assert warehouse.read_conversions("acme-burgers", "orders-csv").column(
         "transaction_id"
     ).to_pylist() == ["x1"]
+    # The export is replaced with its bad line fixed: the line's reject is retired.
+    export.write_text(
+        "id,ts,amount,mail\nx1,2024-03-01T09:00:00Z,$5.00,x@y.com\nx3,2024-03-02,$2,\n"
+    )
+    again = get_registry().create(config).sync(sink=WarehouseSink(warehouse))
+    assert again.success, again.error
+    assert again.records_rejected == {}
+    keys = warehouse.read_rejects("acme-burgers", "orders-csv").column("reject_key").to_pylist()
+    assert keys == ["x2"]  # the record with a bad timestamp was not in the new export
 
 
 def test_the_warehouse_is_chosen_by_configuration(bqemulator_url: str, tmp_path: Path) -> None:

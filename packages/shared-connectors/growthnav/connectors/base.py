@@ -114,6 +114,16 @@ class ScreeningSink(ConversionSink, Protocol):
         """
 
 
+@runtime_checkable
+class SourceRejectSink(ConversionSink, Protocol):
+    """A sink that can retire source rejects a sync no longer finds."""
+
+    def retire_source_rejects(
+        self, connector: BaseConnector, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete the connector's source rejects under ``scopes`` not in ``found``; count."""
+
+
 class BaseConnector(ABC):
     """Abstract base class for data source connectors.
 
@@ -371,6 +381,11 @@ class BaseConnector(ABC):
             unreadable = self.source_rejects()
             if unreadable is not None and unreadable.num_rows:
                 self._write_source_rejects(unreadable, result, sink)
+            scopes = self.source_reject_scopes()
+            if scopes and isinstance(sink, SourceRejectSink):
+                keys = [] if unreadable is None else unreadable.column("reject_key").to_pylist()
+                found = [str(key) for key in keys]
+                sink.retire_source_rejects(self, scopes, found)
             result.cursor = self.checkpoint_value(result.cursor)
             _flush(sink)
             if checkpoint is not None and not self.ordered_by_cursor:
@@ -403,6 +418,15 @@ class BaseConnector(ABC):
         Called once the batches of a sync are consumed; adapters that read raw text override it.
         """
         return None
+
+    def source_reject_scopes(self) -> list[str]:
+        """Key prefixes under which this sync looked for unreadable records afresh.
+
+        An earlier sync's source reject under one of them that this sync did not find again
+        is retired: the line now reads (the file was replaced, or is read with corrected
+        settings). Called once the batches of a sync are consumed; default: none.
+        """
+        return []
 
     def _write_source_rejects(
         self, rejects: pa.Table, result: SyncResult, sink: ConversionSink | None

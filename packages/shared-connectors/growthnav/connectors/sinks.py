@@ -172,6 +172,14 @@ class WarehouseSink:
         self.rejects_written += rejects_written
         return counts
 
+    def retire_source_rejects(
+        self, connector: BaseConnector, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete the connector's source rejects under ``scopes`` that are not in ``found``."""
+        return self.warehouse.retire_source_rejects(
+            connector.config.customer_id, connector.config.effective_connector_id, scopes, found
+        )
+
     def flush(self) -> None:
         """Return once every raw batch handed over is written (raises what a write raised)."""
         while self._raw_writes:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from growthnav.warehouse.backends import warehouse_from_environment
-from growthnav.warehouse.base import LoadCounts, Warehouse, check_customer_id
+from growthnav.warehouse.base import SOURCE_REJECT, LoadCounts, Warehouse, check_customer_id
 from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse, growthnav_home
 
 if TYPE_CHECKING:
     from growthnav.warehouse.bigquery_warehouse import BigQueryWarehouse, dataset_id
 
 __all__ = [
+    "SOURCE_REJECT",
     "BigQueryWarehouse",
     "DuckDBWarehouse",
     "LoadCounts",

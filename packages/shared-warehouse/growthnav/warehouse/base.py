@@ -17,6 +17,8 @@ from growthnav.conversions.positions import row_positions
 #: The keys that make a replayed batch a no-op.
 CONVERSION_KEY = ("customer_id", "connector_id", "transaction_id")
 REJECT_KEY = ("connector_id", "reject_key")
+#: The reason of a reject for what the source could not hand over as a record (a bad line).
+SOURCE_REJECT = "malformed_row"
 #: Columns a sync never overwrites: identity resolution owns them (a re-synced row keeps its
 #: global customer id until the next resolution).
 MANAGED_COLUMNS = ("global_customer_id",)
@@ -89,6 +91,15 @@ class Warehouse(Protocol):
 
         ``raw_hashes`` (one per conversion) are the raw records' hashes, kept where the
         warehouse can screen a later sync's unchanged records with them.
+        """
+
+    def retire_source_rejects(
+        self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete the connector's source rejects under ``scopes`` not in ``found``; count.
+
+        Source rejects (``malformed_row``) are lines the source could not hand over as
+        records; one is under a scope when its key starts with it.
         """
 
     def read_conversions(self, customer_id: str, connector_id: str | None = None) -> pa.Table:

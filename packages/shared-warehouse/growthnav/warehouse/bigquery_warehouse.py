@@ -18,6 +18,7 @@ from growthnav.warehouse.base import (
     CONVERSION_KEY,
     MANAGED_COLUMNS,
     REJECT_KEY,
+    SOURCE_REJECT,
     KeyedWarehouse,
     check_customer_id,
 )
@@ -126,6 +127,31 @@ class BigQueryWarehouse(KeyedWarehouse):
             return int(counts["inserted"]), int(counts["updated"])
         finally:
             self.client.delete_table(staging, not_found_ok=True, timeout=self.timeout)
+
+    def retire_source_rejects(
+        self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete the connector's source rejects under ``scopes`` not in ``found``; count."""
+        if not scopes:
+            return 0
+        self.ensure_customer(customer_id)
+        job = self.client.query(
+            f"DELETE FROM `{self._table(customer_id, 'conversion_rejects')}` "
+            "WHERE connector_id = @connector_id AND reason = @reason "
+            "AND EXISTS (SELECT 1 FROM UNNEST(@scopes) AS p WHERE STARTS_WITH(reject_key, p)) "
+            "AND reject_key NOT IN UNNEST(@found)",
+            job_config=bigquery.QueryJobConfig(
+                query_parameters=[
+                    bigquery.ScalarQueryParameter("connector_id", "STRING", connector_id),
+                    bigquery.ScalarQueryParameter("reason", "STRING", SOURCE_REJECT),
+                    bigquery.ArrayQueryParameter("scopes", "STRING", scopes),
+                    bigquery.ArrayQueryParameter("found", "STRING", found),
+                ]
+            ),
+            timeout=self.timeout,
+        )
+        job.result(timeout=self.timeout)
+        return int(job.num_dml_affected_rows or 0)
 
     def _read(
         self, customer_id: str, name: str, connector_id: str | None, key: tuple[str, ...]

@@ -36,6 +36,7 @@ from growthnav.warehouse.base import (
     CONVERSION_KEY,
     MANAGED_COLUMNS,
     REJECT_KEY,
+    SOURCE_REJECT,
     KeyedWarehouse,
     LoadCounts,
     check_customer_id,
@@ -230,11 +231,13 @@ class DuckDBWarehouse(KeyedWarehouse):
         A reject carries its record's transaction id where it has one; a conversion of the
         same connector and id replaces it. Called before the batch's own rejects are written.
         """
+        rejects = self._table(customer_id, "conversion_rejects")
         connection.register("loaded_ids", conversions.select(["connector_id", "transaction_id"]))
+        # A semi join matches each reject once, however often its id repeats in the batch.
         connection.execute(
-            f"DELETE FROM {self._table(customer_id, 'conversion_rejects')} r USING ("
-            "SELECT DISTINCT connector_id, transaction_id FROM loaded_ids) s "
-            "WHERE r.connector_id = s.connector_id AND r.transaction_id = s.transaction_id"
+            f"DELETE FROM {rejects} WHERE rowid IN (SELECT r.rowid FROM {rejects} r "
+            "SEMI JOIN loaded_ids s ON r.connector_id = s.connector_id "
+            "AND r.transaction_id = s.transaction_id)"
         )
 
     def load(
@@ -276,6 +279,25 @@ class DuckDBWarehouse(KeyedWarehouse):
         inserted, updated = done.get("conversions", (0, 0))
         unchanged = conversions.num_rows - inserted - updated
         return LoadCounts(inserted, updated, unchanged), sum(done.get("conversion_rejects", (0, 0)))
+
+    def retire_source_rejects(
+        self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete the connector's source rejects under ``scopes`` not in ``found``; count."""
+        if not scopes:
+            return 0
+        self.ensure_customer(customer_id)
+        with self.connection() as connection:
+            connection.register("scopes", pa.table({"prefix": pa.array(scopes, pa.string())}))
+            connection.register("found", pa.table({"key": pa.array(found, pa.string())}))
+            deleted = connection.execute(
+                f"DELETE FROM {self._table(customer_id, 'conversion_rejects')} r "
+                "WHERE connector_id = ? AND reason = ? "
+                "AND EXISTS (SELECT 1 FROM scopes p WHERE starts_with(r.reject_key, p.prefix)) "
+                "AND reject_key NOT IN (SELECT key FROM found)",
+                [connector_id, SOURCE_REJECT],
+            ).fetchall()
+        return int(deleted[0][0])
 
     def holds_raw_hashes(self, customer_id: str, connector_id: str) -> bool:
         """True when some conversion of the connector keeps its raw record's hash."""

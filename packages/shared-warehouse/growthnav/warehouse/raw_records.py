@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from growthnav.warehouse.base import check_customer_id
+from growthnav.warehouse.base import SOURCE_REJECT, check_customer_id
 from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 _META = ("_gn_key",)
@@ -148,9 +148,9 @@ class DuckDBRawStore:
                 ).fetchall()
                 gone_rejects = connection.execute(
                     f"DELETE FROM {name(customer_id, 'conversion_rejects')} "
-                    f"WHERE connector_id = ? AND reason <> 'malformed_row' "
+                    f"WHERE connector_id = ? AND reason <> ? "
                     f"AND reject_key NOT IN (SELECT key FROM {reject_keys})",
-                    [connector_id],
+                    [connector_id, SOURCE_REJECT],
                 ).fetchall()
                 connection.execute("COMMIT")
             except BaseException:

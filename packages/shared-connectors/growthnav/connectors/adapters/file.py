@@ -45,6 +45,7 @@ from growthnav.conversions.timestamps import (
     timestamp_kind,
     timestamp_stages_sql,
 )
+from growthnav.warehouse import SOURCE_REJECT
 from pydantic import Field, ValidationInfo, field_validator
 
 Format = Literal["csv", "parquet", "jsonl"]
@@ -500,6 +501,10 @@ class FileConnector(TabularConnector):
         finally:
             connection.unregister("jsonl_chunk")
 
+    def source_reject_scopes(self) -> list[str]:
+        """The files this sync read whole: their unreadable lines were all looked for again."""
+        return sorted({f"{Path(path).name}:" for path in self._read})
+
     def source_rejects(self) -> pa.Table | None:
         """Lines that could not be read as records, as rejects (file and line number)."""
         if not self._source_rejects:
@@ -513,7 +518,7 @@ class FileConnector(TabularConnector):
                 pa.array([self.source_system] * n, pa.string()),
                 pa.array([f"{r['file']}:{r['line']}" for r in self._source_rejects], pa.string()),
                 pa.nulls(n, pa.string()),
-                pa.array(["malformed_row"] * n, pa.string()),
+                pa.array([SOURCE_REJECT] * n, pa.string()),
                 pa.nulls(n, pa.string()),
                 pa.array([r["message"] for r in self._source_rejects], pa.string()),
                 pa.array([json.dumps({"line": r["raw"]}) for r in self._source_rejects]),
