@@ -520,3 +520,33 @@ def test_a_replaced_export_keeps_only_the_bad_lines_it_still_has(tmp_path: Path)
     assert sync() == ["monday.csv:4", "tuesday.jsonl:2"]
     loaded = warehouse.read_conversions("acme").column("transaction_id").to_pylist()
     assert sorted(str(i) for i in loaded) == ["a", "b", "c"]
+
+
+def test_exports_sharing_a_name_in_dated_folders_keep_their_bad_lines_apart(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
+    warehouse = DuckDBWarehouse(home / "w.duckdb")
+    exports = tmp_path / "exports"
+
+    def export(day: str, rows: str) -> None:
+        (exports / day).mkdir(parents=True)
+        (exports / day / "orders.csv").write_text("ID,AT,AMOUNT,EMAIL\n" + rows)
+
+    def sync() -> list[str]:
+        connector = get_registry().create(file_config(exports / "*" / "orders.csv"))
+        try:
+            result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
+        finally:
+            connector.close()
+        assert result.success, result.error
+        return [r["reject_key"] for r in warehouse.read_rejects("acme").to_pylist()]
+
+    export("2024-01-01", "a,2024-01-01,1,\nbad line\n")
+    export("2024-01-02", "b,2024-01-02,1,\nbad line\n")
+    assert sync() == ["2024-01-01/orders.csv:3", "2024-01-02/orders.csv:3"]
+    export("2024-01-03", "c,2024-01-03,1,\n")
+    assert sync() == ["2024-01-01/orders.csv:3", "2024-01-02/orders.csv:3"]
+    [reject] = warehouse.read_rejects("acme").slice(0, 1).to_pylist()
+    assert reject["message"].startswith("2024-01-01/orders.csv line 3:")

@@ -142,6 +142,27 @@ class FileConnector(TabularConnector):
             found = sorted(Path(p) for p in glob.glob(str(path)) if Path(p).is_file())
         return found
 
+    def file_label(self, path: Path) -> str:
+        """How rejects name a file: its path below the connector's folder, else its name.
+
+        Exports that share a name in dated folders (``2024-01-02/orders.csv``) stay apart.
+        """
+        try:
+            return path.relative_to(self._folder()).as_posix()
+        except ValueError:
+            return path.name
+
+    def _folder(self) -> Path:
+        """The folder the path names files in: itself, a file's, or a glob's fixed part."""
+        params: FileParams = self.settings.params
+        path = Path(params.path).expanduser()
+        if path.is_dir():
+            return path
+        fixed = list(itertools.takewhile(_plain, path.parts))
+        if len(fixed) == len(path.parts):
+            return path.parent  # one file
+        return Path(*fixed) if fixed else Path()
+
     def file_format(self, path: Path) -> Format:
         """The format of ``path``: the configured one, else from its suffix."""
         params: FileParams = self.settings.params
@@ -443,9 +464,9 @@ class FileConnector(TabularConnector):
             number = line or row["line"]
             self._source_rejects.append(
                 {
-                    "file": path.name,
+                    "file": self.file_label(path),
                     "line": number,
-                    "message": f"{path.name} line {number}: {row['error_message']}",
+                    "message": f"{self.file_label(path)} line {number}: {row['error_message']}",
                     "raw": (row["csv_line"] or "").rstrip("\r\n"),
                 }
             )
@@ -462,9 +483,9 @@ class FileConnector(TabularConnector):
             for table, bad_lines in chunks:
                 self._source_rejects.extend(
                     {
-                        "file": path.name,
+                        "file": self.file_label(path),
                         "line": bad.number,
-                        "message": f"{path.name} line {bad.number}: {bad.problem}",
+                        "message": f"{self.file_label(path)} line {bad.number}: {bad.problem}",
                         "raw": bad.text,
                     }
                     for bad in bad_lines
@@ -503,7 +524,7 @@ class FileConnector(TabularConnector):
 
     def source_reject_scopes(self) -> list[str]:
         """The files this sync read whole: their unreadable lines were all looked for again."""
-        return sorted({f"{Path(path).name}:" for path in self._read})
+        return sorted({f"{self.file_label(Path(path))}:" for path in self._read})
 
     def source_rejects(self) -> pa.Table | None:
         """Lines that could not be read as records, as rejects (file and line number)."""
@@ -570,6 +591,11 @@ def _physical_lines(path: Path, encoding: str, starts: list[int | None]) -> list
                 consumed += len(block)
             found[offset] = newlines + 1
     return [None if s is None else found.get(s) for s in starts]
+
+
+def _plain(part: str) -> bool:
+    """True when a path part holds no glob pattern."""
+    return not any(c in part for c in "*?[")
 
 
 def _duckdb_encoding(encoding: str) -> str | None:
