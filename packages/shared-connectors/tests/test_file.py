@@ -468,15 +468,14 @@ def test_a_csv_read_with_the_wrong_delimiter_is_refused_naming_the_right_one(
     assert [r["EMAIL"] for r in single.fetch_records()] == ["a@x.com", "b;c@x.com"]
 
 
-def test_files_are_read_again_once_their_reading_settings_change(tmp_path: Path) -> None:
-    export = tmp_path / "orders.csv"
-    export.write_text("ID,AT,AMOUNT,EMAIL\na,2024-01-01,'1,200.00',a@x.com\nb,2024-01-02,2,\n")
+def _home_syncs(tmp_path: Path, path: Path) -> tuple[Callable[..., Any], DuckDBWarehouse]:
+    """Incremental syncs of a file connector (params as keywords) into one home; its warehouse."""
     home = tmp_path / "home"
     storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
     warehouse = DuckDBWarehouse(home / "w.duckdb")
 
     def sync(**params: Any) -> Any:
-        connector = get_registry().create(file_config(export, **params))
+        connector = get_registry().create(file_config(path, **params))
         try:
             result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
         finally:
@@ -484,6 +483,17 @@ def test_files_are_read_again_once_their_reading_settings_change(tmp_path: Path)
         assert result.success, result.error
         return result
 
+    return sync, warehouse
+
+
+def _reject_keys(warehouse: DuckDBWarehouse) -> list[str]:
+    return [str(r["reject_key"]) for r in warehouse.read_rejects("acme").to_pylist()]
+
+
+def test_files_are_read_again_once_their_reading_settings_change(tmp_path: Path) -> None:
+    export = tmp_path / "orders.csv"
+    export.write_text("ID,AT,AMOUNT,EMAIL\na,2024-01-01,'1,200.00',a@x.com\nb,2024-01-02,2,\n")
+    sync, warehouse = _home_syncs(tmp_path, export)
     first = sync()  # read with '"' as the quote: the line with '1,200.00' has five values
     assert (first.records_fetched, first.records_rejected) == (2, {"malformed_row": 1})
     assert sync().records_fetched == 0  # the file was read
@@ -496,28 +506,18 @@ def test_files_are_read_again_once_their_reading_settings_change(tmp_path: Path)
 
 
 def test_a_replaced_export_keeps_only_the_bad_lines_it_still_has(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
-    warehouse = DuckDBWarehouse(home / "w.duckdb")
     exports = tmp_path / "exports"
     exports.mkdir()
-
-    def sync() -> list[str]:
-        connector = get_registry().create(file_config(exports))
-        try:
-            result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
-        finally:
-            connector.close()
-        assert result.success, result.error
-        return [r["reject_key"] for r in warehouse.read_rejects("acme").to_pylist()]
-
+    sync, warehouse = _home_syncs(tmp_path, exports)
     header = "ID,AT,AMOUNT,EMAIL\n"
     (exports / "monday.csv").write_text(header + "a,2024-01-01,1,\nb,2024-01-01\n")
     (exports / "tuesday.jsonl").write_text('{"ID": "c", "AT": "2024-01-02"}\n{oops\n')
-    assert sync() == ["monday.csv:3", "tuesday.jsonl:2"]
+    sync()
+    assert _reject_keys(warehouse) == ["monday.csv:3", "tuesday.jsonl:2"]
     # Monday's export is sent again, fixed, with a new bad line; Tuesday's is not read again.
     (exports / "monday.csv").write_text(header + "a,2024-01-01,1,\nb,2024-01-01,2,\nd\n")
-    assert sync() == ["monday.csv:4", "tuesday.jsonl:2"]
+    sync()
+    assert _reject_keys(warehouse) == ["monday.csv:4", "tuesday.jsonl:2"]
     loaded = warehouse.read_conversions("acme").column("transaction_id").to_pylist()
     assert sorted(str(i) for i in loaded) == ["a", "b", "c"]
 
@@ -525,28 +525,19 @@ def test_a_replaced_export_keeps_only_the_bad_lines_it_still_has(tmp_path: Path)
 def test_exports_sharing_a_name_in_dated_folders_keep_their_bad_lines_apart(
     tmp_path: Path,
 ) -> None:
-    home = tmp_path / "home"
-    storage = ConnectorStorage(home / "registry.db", secrets=FileSecretStore(home / "s"))
-    warehouse = DuckDBWarehouse(home / "w.duckdb")
     exports = tmp_path / "exports"
+    sync, warehouse = _home_syncs(tmp_path, exports / "*" / "orders.csv")
 
     def export(day: str, rows: str) -> None:
         (exports / day).mkdir(parents=True)
         (exports / day / "orders.csv").write_text("ID,AT,AMOUNT,EMAIL\n" + rows)
 
-    def sync() -> list[str]:
-        connector = get_registry().create(file_config(exports / "*" / "orders.csv"))
-        try:
-            result = run_sync(connector, storage, warehouse, mode=SyncMode.INCREMENTAL)
-        finally:
-            connector.close()
-        assert result.success, result.error
-        return [r["reject_key"] for r in warehouse.read_rejects("acme").to_pylist()]
-
     export("2024-01-01", "a,2024-01-01,1,\nbad line\n")
     export("2024-01-02", "b,2024-01-02,1,\nbad line\n")
-    assert sync() == ["2024-01-01/orders.csv:3", "2024-01-02/orders.csv:3"]
+    sync()
+    assert _reject_keys(warehouse) == ["2024-01-01/orders.csv:3", "2024-01-02/orders.csv:3"]
     export("2024-01-03", "c,2024-01-03,1,\n")
-    assert sync() == ["2024-01-01/orders.csv:3", "2024-01-02/orders.csv:3"]
+    sync()
+    assert _reject_keys(warehouse) == ["2024-01-01/orders.csv:3", "2024-01-02/orders.csv:3"]
     [reject] = warehouse.read_rejects("acme").slice(0, 1).to_pylist()
     assert reject["message"].startswith("2024-01-01/orders.csv line 3:")

@@ -168,6 +168,15 @@ class KeyedWarehouse(ABC):
             self.write_rejects(customer_id, rejects),
         )
 
+    def retire_source_rejects(
+        self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete the connector's source rejects under ``scopes`` not in ``found``; count."""
+        if not scopes:
+            return 0
+        self.ensure_customer(customer_id)
+        return self._retire_source_rejects(customer_id, connector_id, scopes, found)
+
     @contextmanager
     def session(self) -> Iterator[None]:
         """Nothing to hold by default: each load stands alone."""
@@ -194,6 +203,16 @@ class KeyedWarehouse(ABC):
         self, customer_id: str, name: str, batch: pa.Table, key: tuple[str, ...]
     ) -> tuple[int, int]:
         """Merge a de-duplicated batch into table ``name``; returns (inserted, updated)."""
+
+    @abstractmethod
+    def ensure_customer(self, customer_id: str) -> None:
+        """Create the customer's dataset and tables when missing."""
+
+    @abstractmethod
+    def _retire_source_rejects(
+        self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
+    ) -> int:
+        """Delete source rejects under ``scopes`` not in ``found`` (scopes not empty)."""
 
     @abstractmethod
     def _read(

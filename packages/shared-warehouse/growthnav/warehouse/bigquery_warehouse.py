@@ -128,13 +128,9 @@ class BigQueryWarehouse(KeyedWarehouse):
         finally:
             self.client.delete_table(staging, not_found_ok=True, timeout=self.timeout)
 
-    def retire_source_rejects(
+    def _retire_source_rejects(
         self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
     ) -> int:
-        """Delete the connector's source rejects under ``scopes`` not in ``found``; count."""
-        if not scopes:
-            return 0
-        self.ensure_customer(customer_id)
         job = self.client.query(
             f"DELETE FROM `{self._table(customer_id, 'conversion_rejects')}` "
             "WHERE connector_id = @connector_id AND reason = @reason "

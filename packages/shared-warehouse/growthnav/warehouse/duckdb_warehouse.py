@@ -280,13 +280,9 @@ class DuckDBWarehouse(KeyedWarehouse):
         unchanged = conversions.num_rows - inserted - updated
         return LoadCounts(inserted, updated, unchanged), sum(done.get("conversion_rejects", (0, 0)))
 
-    def retire_source_rejects(
+    def _retire_source_rejects(
         self, customer_id: str, connector_id: str, scopes: list[str], found: list[str]
     ) -> int:
-        """Delete the connector's source rejects under ``scopes`` not in ``found``; count."""
-        if not scopes:
-            return 0
-        self.ensure_customer(customer_id)
         with self.connection() as connection:
             connection.register("scopes", pa.table({"prefix": pa.array(scopes, pa.string())}))
             connection.register("found", pa.table({"key": pa.array(found, pa.string())}))
