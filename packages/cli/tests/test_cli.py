@@ -565,3 +565,17 @@ def test_set_changes_params_and_credentials_and_keeps_the_connector(
     name = reference.split(":", 1)[1]
     stored = json.loads((home / "secrets" / f"{name}.json").read_text())
     assert stored == {"client_secret": "first-Secret-1", "refresh_token": "1000.second-Secret-2"}
+
+
+def test_a_file_read_with_the_wrong_delimiter_is_bad_input_fixed_with_set(
+    run: Any, tmp_path: Path
+) -> None:
+    export = tmp_path / "orders.csv"
+    export.write_text(CSV.replace(",", ";"))
+    connector_id = _add(run, export)
+    refused = run("connectors", "discover", connector_id, code=2).output
+    assert "error: orders.csv reads as one column" in refused
+    assert "set connection_params.delimiter to ';'" in refused
+    run("connectors", "set", connector_id, "--param", "delimiter=;")
+    proposed = json.loads(run("connectors", "discover", connector_id, "--json").stdout)
+    assert proposed["field_map"]["order_id"] == "transaction_id"

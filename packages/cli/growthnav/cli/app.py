@@ -25,6 +25,7 @@ from growthnav.connectors import (
     ConfigurationError,
     ConnectorConfig,
     ConnectorType,
+    SchemaError,
     SyncMode,
     SyncResult,
     get_registry,
@@ -81,7 +82,14 @@ def _errors() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except (UsageError, ConfigurationError, FieldMapError, ValueError, FileNotFoundError) as exc:
+    except (
+        UsageError,
+        ConfigurationError,
+        SchemaError,
+        FieldMapError,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
         if _state["debug"]:
             raise
         errors.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
