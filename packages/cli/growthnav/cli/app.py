@@ -133,6 +133,19 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return out
 
 
+def _edited(
+    settings: Mapping[str, Any], removed: list[str] | None, missing: str, option: str = "--unset"
+) -> dict[str, Any]:
+    """A copy of ``settings`` without the ``removed`` keys; refuses a key it does not hold."""
+    out = dict(settings)
+    for key in removed or []:
+        if key not in out:
+            held = ", ".join(out) or "none"
+            raise UsageError(f"{option} {key!r}: {missing} (has: {held})")
+        del out[key]
+    return out
+
+
 def _by_reason(counts: Mapping[str, int]) -> str:
     """`` (bad_value 2, bad_timestamp 1)``, or nothing when there are none."""
     return f" ({', '.join(f'{r} {n:,}' for r, n in counts.items())})" if counts else ""
@@ -527,12 +540,7 @@ def set_settings(
     with _errors():
         home = _home()
         config = _config(home, connector_id)
-        params = dict(config.connection_params)
-        for key in unset or []:
-            if key not in params:
-                known = ", ".join(params) or "none"
-                raise UsageError(f"--unset {key!r}: not a param of {connector_id} (set: {known})")
-            del params[key]
+        params = _edited(config.connection_params, unset, f"not a param of {connector_id}")
         params.update(_pairs(param or [], "--param"))
         credentials = _pairs(secret or [], "--secret")
         if credentials and config.credentials_secret_path:
@@ -596,12 +604,7 @@ def map_fields(
     with _errors():
         home = _home()
         config = _config(home, connector_id)
-        field_map: dict[str, str] = dict(config.field_overrides)
-        for column in unmap or []:
-            if column not in field_map:
-                mapped = ", ".join(field_map) or "none"
-                raise UsageError(f"--unmap {column!r}: not in the field map (mapped: {mapped})")
-            del field_map[column]
+        field_map = _edited(config.field_overrides, unmap, "not in the field map", "--unmap")
         field_map.update(_pairs(map_ or [], "--map"))
         FieldMap.parse(field_map)  # refuses an unknown target or modifier, naming the column
         changed = field_map != config.field_overrides
