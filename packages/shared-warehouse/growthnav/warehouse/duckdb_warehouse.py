@@ -219,9 +219,22 @@ class DuckDBWarehouse(KeyedWarehouse):
     ) -> tuple[int, int]:
         self.ensure_customer(customer_id)
         with self._transaction() as connection:
-            if name == "conversions":
-                self._clear_rejects(connection, customer_id, batch)
-            return self._merge_in(connection, self._table(customer_id, name), batch, key)
+            return self._merge_table(connection, customer_id, name, batch, key)
+
+    def _merge_table(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        customer_id: str,
+        name: str,
+        batch: pa.Table,
+        key: tuple[str, ...],
+        raw_hashes: pa.Array[Any] | None = None,
+    ) -> tuple[int, int]:
+        """Merge into the customer's table ``name``; conversions first retire their rejects."""
+        if name == "conversions":
+            self._clear_rejects(connection, customer_id, batch)
+        table = self._table(customer_id, name)
+        return self._merge_in(connection, table, batch, key, raw_hashes)
 
     def _clear_rejects(
         self, connection: duckdb.DuckDBPyConnection, customer_id: str, conversions: pa.Table
@@ -270,10 +283,9 @@ class DuckDBWarehouse(KeyedWarehouse):
         if merges:
             with self._transaction() as connection:
                 for name, batch, key, hashes in merges:
-                    if name == "conversions":
-                        self._clear_rejects(connection, customer_id, batch)
-                    table = self._table(customer_id, name)
-                    done[name] = self._merge_in(connection, table, batch, key, hashes)
+                    done[name] = self._merge_table(
+                        connection, customer_id, name, batch, key, hashes
+                    )
                 if before_commit is not None:
                     before_commit()
         inserted, updated = done.get("conversions", (0, 0))

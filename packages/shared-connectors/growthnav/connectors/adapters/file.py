@@ -20,7 +20,7 @@ import itertools
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,13 +200,8 @@ class FileConnector(TabularConnector):
         for other in _COMMON_DELIMITERS:
             if other == delimiter:
                 continue
-            reader = (
-                csv.reader(io.StringIO(head), delimiter=other, quotechar=params.quote)
-                if params.quote
-                else csv.reader(io.StringIO(head), delimiter=other, quoting=csv.QUOTE_NONE)
-            )
             try:
-                lines = list(itertools.islice(reader, 2))
+                lines = list(itertools.islice(self._csv_reader(io.StringIO(head), other), 2))
             except csv.Error:
                 continue
             widths = {len(line) for line in lines}
@@ -249,6 +244,13 @@ class FileConnector(TabularConnector):
             return params.delimiter
         return "\t" if path.suffix.lower() == ".tsv" else ","
 
+    def _csv_reader(self, text: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+        """Python's CSV reader with the configured quote (none when it is '')."""
+        quote: str = self.settings.params.quote
+        if quote:
+            return csv.reader(text, delimiter=delimiter, quotechar=quote)
+        return csv.reader(text, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+
     def csv_columns(self, path: Path) -> list[str]:
         """A CSV's column names as DuckDB gives them (empty for a file without a line).
 
@@ -259,12 +261,7 @@ class FileConnector(TabularConnector):
         delimiter = self.delimiter(path)
         try:
             with path.open(encoding=text_encoding(params.encoding), newline="") as handle:
-                reader = (
-                    csv.reader(handle, delimiter=delimiter, quotechar=params.quote)
-                    if params.quote
-                    else csv.reader(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE)
-                )
-                first = next(reader, None)
+                first = next(self._csv_reader(handle, delimiter), None)
         except (OSError, UnicodeError, csv.Error) as exc:
             raise SchemaError(f"cannot read {path.name} as csv: {exc}") from exc
         if first is None:
