@@ -296,3 +296,24 @@ def test_a_record_that_now_loads_is_no_longer_a_reject(warehouse: DuckDBWarehous
         "acme", normalized([dict(ROWS[2], ts="2024-01-03")], "pos-2").conversions
     )
     assert warehouse.read_rejects("acme").num_rows == 0
+
+
+def test_a_key_repeated_within_a_batch_keeps_the_raw_hash_of_its_last_row(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    first, last = ROWS[0], dict(ROWS[0], amount="$12.00")
+    table, keys = _screen_rows([first, last, ROWS[1]])
+    hashes, _ = warehouse.screen("acme", "pos-1", table, keys, "rules-1", match=False)
+    batch = normalized([first, last, ROWS[1]])
+    counts, _ = warehouse.load(
+        "acme", batch.conversions, batch.rejects, hashes.take(batch.source_rows)
+    )
+    assert counts == LoadCounts(2, 0, 1)
+    # The record as it last read is held; as it first read, it is not.
+    for rows, held in (([last, ROWS[1]], [True, True]), ([first], [False])):
+        table, keys = _screen_rows(rows)
+        assert warehouse.screen("acme", "pos-1", table, keys, "rules-1")[1].to_pylist() == held
+    assert warehouse.read_conversions("acme").column("value").to_pylist() == [
+        Decimal("12.0000"),
+        Decimal("20.0000"),
+    ]

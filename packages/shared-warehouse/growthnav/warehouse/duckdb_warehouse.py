@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
@@ -106,11 +107,42 @@ def _key_hash_of(parts: list[str]) -> str:
     return f"md5_number(concat_ws(chr(31), {', '.join(parts)}))"
 
 
-def _column_or_null(batch: pa.Table, name: str) -> str:
-    """``s."name"``, or ``NULL`` when the column is empty (DuckDB stores a literal faster)."""
-    if batch.column(name).null_count == batch.num_rows:
-        return f"NULL AS {_quoted(name)}"
-    return f"s.{_quoted(name)}"
+#: The two halves of a row's ``_key_hash`` as a batch carries them (``{}``: its alias).
+_KEY_HIGH = "({}._gn_k1::UHUGEINT << 64)"
+_KEY_LOW = "{}._gn_k0::UHUGEINT"
+
+
+def _with_hashes(
+    connection: duckdb.DuckDBPyConnection, batch: pa.Table, key: tuple[str, ...], values: list[str]
+) -> pa.Table:
+    """``batch`` with its key hash (as two 64-bit halves) and row hash, computed once.
+
+    Arrow has no 128-bit integer: the key hash travels as ``_gn_k1`` (high) and ``_gn_k0``.
+    """
+    row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
+    connection.register("hashing", batch)
+    hashes = arrow_result(
+        connection,
+        f"SELECT (k >> 64)::UBIGINT AS _gn_k1, (k & {2**64 - 1})::UBIGINT AS _gn_k0, _gn_row "
+        f"FROM (SELECT {_key_hash(key, 's')} AS k, {row_hash} AS _gn_row FROM hashing s)",
+    )
+    connection.unregister("hashing")
+    for name in hashes.column_names:
+        batch = batch.append_column(name, hashes.column(name).combine_chunks())
+    return batch
+
+
+def _last_per_key(batch: pa.Table) -> pa.Table:
+    """The last row of each key hash, in batch order (a record changed twice in a batch)."""
+    low = batch.column("_gn_k0")
+    ordered = np.sort(low.to_numpy())  # a radix sort: faster than hashing the values
+    if not (ordered[1:] == ordered[:-1]).any():
+        return batch  # distinct halves: distinct keys
+    positions = pa.table(
+        {"k1": batch.column("_gn_k1"), "k0": low, "i": row_positions(batch.num_rows)}
+    )
+    last = positions.group_by(["k1", "k0"]).aggregate([("i", "max")]).column("i_max")
+    return batch.take(pc.take(last, pc.sort_indices(last)))
 
 
 def _all_rows_same(keys: pa.Array[Any], same: pa.Array[Any]) -> pa.Array[Any]:
@@ -407,41 +439,40 @@ class DuckDBWarehouse(KeyedWarehouse):
         """
         names = batch.schema.names
         values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
-        row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
-        hashes = f"{_key_hash(key, 's')} AS _key_hash, {row_hash} AS _row_hash"
-        raw = "s._gn_raw" if raw_hashes is not None else "NULL::UBIGINT"
         batch = batch.combine_chunks()
-        incoming = batch.append_column("_gn_i", row_positions(batch.num_rows))
         if raw_hashes is not None:
             batch = batch.append_column("_gn_raw", raw_hashes)
-            incoming = incoming.append_column("_gn_raw", raw_hashes)
+        batch = _last_per_key(_with_hashes(connection, batch, key, values))
+        raw = "s._gn_raw" if raw_hashes is not None else "NULL::UBIGINT"
+        key_hash = f"{_KEY_HIGH.format('s')} | {_KEY_LOW.format('s')}"
+        incoming = batch.append_column("_gn_i", row_positions(batch.num_rows))
         connection.register("incoming", incoming)
-        # Each incoming row once against the table, in batch order: its position, the matching
-        # row's id, whether the values differ and whether the raw hash does. Small (integers),
-        # so it comes back as Arrow.
+        # The rows whose key the table holds: their position, the row's id, whether the values
+        # differ and whether the raw hash does. Small (integers), so it comes back as Arrow.
         match = arrow_result(
             connection,
-            f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._row_hash "
-            f"AS changed, t._raw_hash IS DISTINCT FROM s._gn_raw AS stale FROM ("
-            # A record changed twice within the batch: its last row wins.
-            f"SELECT max(_gn_i) AS _gn_i, _key_hash, arg_max(_row_hash, _gn_i) AS _row_hash, "
-            f"arg_max(_gn_raw, _gn_i) AS _gn_raw FROM ("
-            f"SELECT _gn_i, {hashes}, {raw} AS _gn_raw FROM incoming s) GROUP BY _key_hash) s "
-            f"LEFT JOIN {table} t ON t._key_hash = s._key_hash ORDER BY s._gn_i",
+            f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._gn_row "
+            f"AS changed, t._raw_hash IS DISTINCT FROM {raw} AS stale "
+            f"FROM incoming s JOIN {table} t ON t._key_hash = {key_hash}",
         )
-        found = pc.is_valid(match.column("row_id"))
-        new_rows = match.filter(pc.invert(found)).column("_gn_i")
-        changed = match.filter(pc.and_(found, match.column("changed")))
-        columns = ", ".join(_quoted(n) for n in names)
-        selected = ", ".join(_column_or_null(batch, n) for n in names)
+        found = match.column("_gn_i")
+        new_rows = pc.indices_nonzero(
+            pc.invert(pc.is_in(incoming.column("_gn_i"), value_set=found.combine_chunks()))
+        )
+        changed = match.filter(match.column("changed"))
         # The views are replaced by the next merge and go with the connection. One chunk each:
         # DuckDB appends a many-chunk Arrow table several times slower.
         if len(new_rows):
             fresh = batch if len(new_rows) == batch.num_rows else batch.take(new_rows)
+            # A column empty throughout is left to its default (NULL): DuckDB stores that
+            # faster than a NULL it is handed.
+            stored = [n for n in names if fresh.column(n).null_count < fresh.num_rows]
             connection.register("fresh", fresh.combine_chunks())
             connection.execute(
-                f"INSERT INTO {table} ({columns}, _key_hash, _row_hash, _raw_hash) "
-                f"SELECT {selected}, {hashes}, {raw} FROM fresh s"
+                f"INSERT INTO {table} ({', '.join(_quoted(n) for n in stored)}, "
+                f"_key_hash, _row_hash, _raw_hash) "
+                f"SELECT {', '.join(f's.{_quoted(n)}' for n in stored)}, {key_hash}, "
+                f"s._gn_row, {raw} FROM fresh s"
             )
         if changed.num_rows:
             rows = batch.take(changed.column("_gn_i")).append_column(
@@ -452,22 +483,20 @@ class DuckDBWarehouse(KeyedWarehouse):
             # Without raw hashes (a re-map, a direct upsert) the row's old one no longer
             # describes its values: it is cleared, so no sync skips the row on its strength.
             connection.execute(
-                f"UPDATE {table} t SET {updates}, _row_hash = {row_hash}, _raw_hash = {raw}, "
+                f"UPDATE {table} t SET {updates}, _row_hash = s._gn_row, _raw_hash = {raw}, "
                 "loaded_at = current_timestamp FROM changed s WHERE t.rowid = s._gn_row_id"
             )
         if raw_hashes is not None:
             # Values as they were but read from a different raw record (or before raw hashes
             # were kept): only the hash is brought up to date.
-            stale = match.filter(
-                pc.and_(pc.and_(found, pc.invert(match.column("changed"))), match.column("stale"))
-            )
+            stale = match.filter(pc.and_(pc.invert(match.column("changed")), match.column("stale")))
             if stale.num_rows:
                 connection.register(
                     "stale",
                     pa.table(
                         {
                             "row_id": stale.column("row_id"),
-                            "h": raw_hashes.take(stale.column("_gn_i")),
+                            "h": batch.column("_gn_raw").take(stale.column("_gn_i")),
                         }
                     ),
                 )
