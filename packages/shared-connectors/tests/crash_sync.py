@@ -50,6 +50,7 @@ class KillingWarehouse(DuckDBWarehouse):
         raw_hashes: pa.Array[Any] | None = None,
         *,
         before_commit: Callable[[], object] | None = None,
+        hashes: pa.Table | None = None,
     ) -> tuple[LoadCounts, int]:
         def then_step() -> None:
             if before_commit is not None:
@@ -58,7 +59,7 @@ class KillingWarehouse(DuckDBWarehouse):
 
         step()
         counts = super().load(
-            customer_id, conversions, rejects, raw_hashes, before_commit=then_step
+            customer_id, conversions, rejects, raw_hashes, before_commit=then_step, hashes=hashes
         )
         step()
         return counts

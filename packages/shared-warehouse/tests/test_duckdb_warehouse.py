@@ -317,3 +317,24 @@ def test_a_key_repeated_within_a_batch_keeps_the_raw_hash_of_its_last_row(
         Decimal("12.0000"),
         Decimal("20.0000"),
     ]
+
+
+def test_hashes_computed_ahead_load_as_the_merge_would_compute_them(
+    warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    first = normalized(ROWS).conversions
+    again = normalized([dict(ROWS[0], amount="$12.00"), ROWS[1], dict(ROWS[1], id="d")])
+    other = DuckDBWarehouse(tmp_path / "other.duckdb")
+    for target, ahead in ((warehouse, True), (other, False)):
+        for conversions in (first, again.conversions):
+            hashes = target.load_hashes(conversions) if ahead else None
+            target.load("acme", conversions, again.rejects[:0], hashes=hashes)
+    # The same counts and rows either way: a replay of the last batch changes nothing.
+    for target in (warehouse, other):
+        replay = target.load("acme", again.conversions, again.rejects[:0])[0]
+        assert replay == LoadCounts(0, 0, 3)
+    assert warehouse.read_conversions("acme").equals(other.read_conversions("acme"))
+    with pytest.raises(ValueError, match="2 hashed rows for a batch of 3: hash the conversions"):
+        warehouse.load(
+            "acme", again.conversions, again.rejects[:0], hashes=warehouse.load_hashes(first)
+        )

@@ -73,6 +73,8 @@ class ScreenedBatch:
     changed: RawBatch
     unchanged: int = 0
     raw_hashes: pa.Array[Any] | None = None
+    #: What the sink computed for the batch's load ahead of it (see ``prepare_load``).
+    load_hashes: pa.Table | None = None
 
 
 class ConversionSink(Protocol):
@@ -111,6 +113,13 @@ class ScreeningSink(ConversionSink, Protocol):
         """A function leaving out of each batch the records the sink holds as they are.
 
         The sync calls it once per batch, in stream order, on the normalizer's thread.
+        """
+
+    def prepare_load(self, screened: ScreenedBatch, batch: NormalizedBatch) -> None:
+        """Do the part of a batch's load that needs no warehouse transaction, ahead of it.
+
+        The sync calls it on the normalizer's thread once the batch is normalized, while the
+        previous batch loads; it keeps what it made in ``screened``.
         """
 
 
@@ -358,8 +367,9 @@ class BaseConnector(ABC):
             screen = (
                 sink.screener(self, normalizer) if isinstance(sink, ScreeningSink) else unscreened
             )
+            ahead = sink.prepare_load if isinstance(sink, ScreeningSink) else None
             for item, normalized in normalizer.prepare_and_normalize(
-                batches, lambda batch: _screened_part(screen(batch))
+                batches, lambda batch: _screened_part(screen(batch)), ahead
             ):
                 counts = sink.write(self, normalized, item) if sink is not None else None
                 result.add_batch(

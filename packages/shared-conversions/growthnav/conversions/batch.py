@@ -336,18 +336,25 @@ class BatchNormalizer:
         return self.prepare_and_normalize(batches, _as_is)
 
     def prepare_and_normalize(
-        self, items: Iterable[T], prepare: Callable[[T], tuple[U, Batch]]
+        self,
+        items: Iterable[T],
+        prepare: Callable[[T], tuple[U, Batch]],
+        finish: Callable[[U, NormalizedBatch], object] | None = None,
     ) -> Iterator[tuple[U, NormalizedBatch]]:
-        """As :meth:`normalize_stream`, with a step before normalizing each item.
+        """As :meth:`normalize_stream`, with a step before (and after) normalizing each item.
 
-        ``prepare(item)`` returns what to yield with the result and the batch to normalize. It
-        runs on the worker thread, one item after the other in stream order, so it overlaps
-        with the caller's handling of the previous item and with reading the next.
+        ``prepare(item)`` returns what to yield with the result and the batch to normalize;
+        ``finish(prepared, result)`` follows the normalization. Both run on the worker thread,
+        one item after the other in stream order, so they overlap with the caller's handling
+        of the previous item and with reading the next.
         """
 
         def task(item: T) -> tuple[U, NormalizedBatch]:
             prepared, batch = prepare(item)
-            return prepared, self.normalize(batch)
+            normalized = self.normalize(batch)
+            if finish is not None:
+                finish(prepared, normalized)
+            return prepared, normalized
 
         with ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="normalize") as pool:
             pending: deque[Future[tuple[U, NormalizedBatch]]] = deque()

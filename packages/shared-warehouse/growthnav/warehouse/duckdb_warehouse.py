@@ -112,24 +112,26 @@ _KEY_HIGH = "({}._gn_k1::UHUGEINT << 64)"
 _KEY_LOW = "{}._gn_k0::UHUGEINT"
 
 
-def _with_hashes(
-    connection: duckdb.DuckDBPyConnection, batch: pa.Table, key: tuple[str, ...], values: list[str]
+def _hash_columns(
+    connection: duckdb.DuckDBPyConnection, batch: pa.Table, key: tuple[str, ...]
 ) -> pa.Table:
-    """``batch`` with its key hash (as two 64-bit halves) and row hash, computed once.
+    """Each row's key hash (as two 64-bit halves) and row hash, in batch order.
 
     Arrow has no 128-bit integer: the key hash travels as ``_gn_k1`` (high) and ``_gn_k0``.
+    The row hash covers the columns a merge compares (not the key, not managed columns).
     """
+    values = [n for n in batch.schema.names if n not in key and n not in MANAGED_COLUMNS]
     row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
     connection.register("hashing", batch)
-    hashes = arrow_result(
-        connection,
-        f"SELECT (k >> 64)::UBIGINT AS _gn_k1, (k & {2**64 - 1})::UBIGINT AS _gn_k0, _gn_row "
-        f"FROM (SELECT {_key_hash(key, 's')} AS k, {row_hash} AS _gn_row FROM hashing s)",
-    )
-    connection.unregister("hashing")
-    for name in hashes.column_names:
-        batch = batch.append_column(name, hashes.column(name).combine_chunks())
-    return batch
+    try:
+        return arrow_result(
+            connection,
+            f"SELECT (k >> 64)::UBIGINT AS _gn_k1, (k & {2**64 - 1})::UBIGINT AS _gn_k0, "
+            f"_gn_row FROM (SELECT {_key_hash(key, 's')} AS k, {row_hash} AS _gn_row "
+            "FROM hashing s)",
+        )
+    finally:
+        connection.unregister("hashing")
 
 
 def _last_per_key(batch: pa.Table) -> pa.Table:
@@ -261,12 +263,13 @@ class DuckDBWarehouse(KeyedWarehouse):
         batch: pa.Table,
         key: tuple[str, ...],
         raw_hashes: pa.Array[Any] | None = None,
+        hashes: pa.Table | None = None,
     ) -> tuple[int, int]:
         """Merge into the customer's table ``name``; conversions first retire their rejects."""
         if name == "conversions":
             self._clear_rejects(connection, customer_id, batch)
         table = self._table(customer_id, name)
-        return self._merge_in(connection, table, batch, key, raw_hashes)
+        return self._merge_in(connection, table, batch, key, raw_hashes, hashes)
 
     def _clear_rejects(
         self, connection: duckdb.DuckDBPyConnection, customer_id: str, conversions: pa.Table
@@ -285,6 +288,16 @@ class DuckDBWarehouse(KeyedWarehouse):
             "AND r.transaction_id = s.transaction_id)"
         )
 
+    def load_hashes(self, conversions: pa.Table) -> pa.Table:
+        """The hashes a :meth:`load` of ``conversions`` computes, computed ahead of it.
+
+        A sync computes them on its normalizer's thread while the previous batch loads, and
+        hands them to :meth:`load`.
+        """
+        batch = self._keyed(conversions, CONVERSION_SCHEMA, CONVERSION_KEY).combine_chunks()
+        with self.connection() as connection:
+            return _hash_columns(connection, batch, CONVERSION_KEY)
+
     def load(
         self,
         customer_id: str,
@@ -293,6 +306,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         raw_hashes: pa.Array[Any] | None = None,
         *,
         before_commit: Callable[[], object] | None = None,
+        hashes: pa.Table | None = None,
     ) -> tuple[LoadCounts, int]:
         """Upsert a batch's conversions and rejects in one transaction.
 
@@ -300,23 +314,23 @@ class DuckDBWarehouse(KeyedWarehouse):
         can skip these records while they stay as they are. ``before_commit`` runs last in the
         transaction (an exception rolls it back): a sync waits there for the batch's raw
         records to be kept, so no conversion is committed with the hash of a record that was
-        not.
+        not. ``hashes`` are the conversions' :meth:`load_hashes`, when computed ahead.
         """
         self.ensure_customer(customer_id)
         merges = [
-            (name, self._keyed(rows, schema, key), key, hashes)
-            for name, rows, schema, key, hashes in (
-                ("conversions", conversions, CONVERSION_SCHEMA, CONVERSION_KEY, raw_hashes),
-                ("conversion_rejects", rejects, REJECT_SCHEMA, REJECT_KEY, None),
+            (name, self._keyed(rows, schema, key), key, raw, ahead)
+            for name, rows, schema, key, raw, ahead in (
+                ("conversions", conversions, CONVERSION_SCHEMA, CONVERSION_KEY, raw_hashes, hashes),
+                ("conversion_rejects", rejects, REJECT_SCHEMA, REJECT_KEY, None, None),
             )
             if rows.num_rows
         ]
         done: dict[str, tuple[int, int]] = {}
         if merges:
             with self._transaction() as connection:
-                for name, batch, key, hashes in merges:
+                for name, batch, key, raw, ahead in merges:
                     done[name] = self._merge_table(
-                        connection, customer_id, name, batch, key, hashes
+                        connection, customer_id, name, batch, key, raw, ahead
                     )
                 if before_commit is not None:
                     before_commit()
@@ -431,18 +445,29 @@ class DuckDBWarehouse(KeyedWarehouse):
         batch: pa.Table,
         key: tuple[str, ...],
         raw_hashes: pa.Array[Any] | None = None,
+        hashes: pa.Table | None = None,
     ) -> tuple[int, int]:
         """Update the rows whose values changed, insert the new ones; (inserted, updated).
 
         Of rows sharing a key, only the last is merged. With ``raw_hashes`` (one per row) each
         merged row keeps its raw record's hash, also where its values did not change.
+        ``hashes`` are the batch's own (:func:`_hash_columns`) when computed ahead.
         """
         names = batch.schema.names
         values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
         batch = batch.combine_chunks()
+        if hashes is None:
+            hashes = _hash_columns(connection, batch, key)
+        elif hashes.num_rows != batch.num_rows:
+            raise ValueError(
+                f"{hashes.num_rows} hashed rows for a batch of {batch.num_rows}: hash the "
+                "conversions being loaded (load_hashes)"
+            )
         if raw_hashes is not None:
             batch = batch.append_column("_gn_raw", raw_hashes)
-        batch = _last_per_key(_with_hashes(connection, batch, key, values))
+        for name in ("_gn_k1", "_gn_k0", "_gn_row"):
+            batch = batch.append_column(name, hashes.column(name).combine_chunks())
+        batch = _last_per_key(batch)
         raw = "s._gn_raw" if raw_hashes is not None else "NULL::UBIGINT"
         key_hash = f"{_KEY_HIGH.format('s')} | {_KEY_LOW.format('s')}"
         incoming = batch.append_column("_gn_i", row_positions(batch.num_rows))
