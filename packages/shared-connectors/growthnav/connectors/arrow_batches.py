@@ -1,10 +1,15 @@
-"""Arrow record batches regrouped into tables of a chosen size."""
+"""Arrow record batches regrouped into tables of a chosen size, and read ahead."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pyarrow as pa
+
+T = TypeVar("T")
+_END = object()
 
 
 def gathered(batches: Iterable[pa.RecordBatch | pa.Table], size: int) -> Iterator[pa.Table]:
@@ -27,3 +32,26 @@ def gathered(batches: Iterable[pa.RecordBatch | pa.Table], size: int) -> Iterato
                     parts, held = [], 0
     if held:
         yield pa.Table.from_batches(parts)
+
+
+def read_ahead(batches: Iterable[T]) -> Generator[T, None, None]:
+    """Yield ``batches`` while a thread of their own reads the next one.
+
+    Reading a source's next batch (decoding a file) then overlaps with what the caller does
+    with the current one, instead of waiting for it. Only that thread advances ``batches``,
+    one batch after the other; its exception is raised here, at the batch that failed.
+    Closing this iterator waits for the read in flight, then closes ``batches``.
+    """
+    source = iter(batches)
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
+        try:
+            ahead = reader.submit(next, source, _END)
+            while (batch := ahead.result()) is not _END:
+                ahead = reader.submit(next, source, _END)
+                yield batch  # type: ignore[misc]
+        finally:
+            ahead.cancel()
+            reader.shutdown(wait=True)
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()

@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from growthnav.connectors.adapters.jsonl import read_jsonl, text_encoding
-from growthnav.connectors.arrow_batches import gathered
+from growthnav.connectors.arrow_batches import gathered, read_ahead
 from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import SchemaError
@@ -343,7 +343,15 @@ class FileConnector(TabularConnector):
         until: datetime | None = None,
         batch_size: int | None = None,
     ) -> Iterator[RawBatch]:
-        """Yield Arrow batches of at most ``batch_size`` rows, file after file."""
+        """Yield Arrow batches of at most ``batch_size`` rows, file after file.
+
+        The next batch is read on a thread of its own while the caller handles this one.
+        """
+        return read_ahead(self._batches(since, until, batch_size))
+
+    def _batches(
+        self, since: datetime | None, until: datetime | None, batch_size: int | None
+    ) -> Iterator[RawBatch]:
         if not self.is_authenticated:
             self.authenticate()
         size = batch_size or self.config.batch_size
