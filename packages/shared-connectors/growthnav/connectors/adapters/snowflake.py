@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from growthnav.connectors.arrow_batches import gathered
+from growthnav.connectors.arrow_batches import gathered, read_ahead
 from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import AuthenticationError, ConnectorError, SchemaError
@@ -170,8 +170,15 @@ class SnowflakeConnector(TabularConnector):
         until: datetime | None = None,
         batch_size: int | None = None,
     ) -> Iterator[RawBatch]:
-        """Yield Arrow tables of at most ``batch_size`` rows, in cursor order when there is one."""
-        size = batch_size or self.config.batch_size
+        """Yield Arrow tables of at most ``batch_size`` rows, in cursor order when there is one.
+
+        The next batch is fetched on a thread of its own while the caller handles this one.
+        """
+        return read_ahead(self._batches(since, until, batch_size or self.config.batch_size))
+
+    def _batches(
+        self, since: datetime | None, until: datetime | None, size: int
+    ) -> Iterator[RawBatch]:
         sql = f"SELECT * FROM {self.table}"
         values: list[str] = []
         if self.cursor_field is not None:
