@@ -38,7 +38,8 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    """This process's peak resident set in MiB, 2^20 bytes (VmHWM: unlike ru_maxrss, not
+    inherited across exec)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -310,7 +311,7 @@ def main() -> None:
                 results.append(run)
     print(
         f"{'method':52s} {'rows':>10s} {'seconds':>8s} {'CPU s':>7s} {'rows/s':>10s} "
-        f"{'peak RSS MB':>12s}"
+        f"{'peak RSS MiB':>12s}"
     )
     for r in results:
         print(
