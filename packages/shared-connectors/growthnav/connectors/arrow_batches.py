@@ -43,15 +43,14 @@ def read_ahead(batches: Iterable[T]) -> Generator[T, None, None]:
     Closing this iterator waits for the read in flight, then closes ``batches``.
     """
     source = iter(batches)
-    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
-        try:
+    reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
+    try:
+        ahead = reader.submit(next, source, _END)
+        while (batch := ahead.result()) is not _END:
             ahead = reader.submit(next, source, _END)
-            while (batch := ahead.result()) is not _END:
-                ahead = reader.submit(next, source, _END)
-                yield batch  # type: ignore[misc]
-        finally:
-            ahead.cancel()
-            reader.shutdown(wait=True)
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+            yield batch  # type: ignore[misc]
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
