@@ -107,9 +107,8 @@ def _key_hash_of(parts: list[str]) -> str:
     return f"md5_number(concat_ws(chr(31), {', '.join(parts)}))"
 
 
-#: The two halves of a row's ``_key_hash`` as a batch carries them (``{}``: its alias).
-_KEY_HIGH = "({}._gn_k1::UHUGEINT << 64)"
-_KEY_LOW = "{}._gn_k0::UHUGEINT"
+#: A batch row's ``_key_hash`` put back together from its two halves (the batch aliased ``s``).
+_JOINED_KEY_HASH = "((s._gn_k1::UHUGEINT << 64) | s._gn_k0::UHUGEINT)"
 
 
 def _hash_columns(
@@ -469,7 +468,7 @@ class DuckDBWarehouse(KeyedWarehouse):
             batch = batch.append_column(name, hashes.column(name).combine_chunks())
         batch = _last_per_key(batch)
         raw = "s._gn_raw" if raw_hashes is not None else "NULL::UBIGINT"
-        key_hash = f"{_KEY_HIGH.format('s')} | {_KEY_LOW.format('s')}"
+        key_hash = _JOINED_KEY_HASH
         incoming = batch.append_column("_gn_i", row_positions(batch.num_rows))
         connection.register("incoming", incoming)
         # The rows whose key the table holds: their position, the row's id, whether the values
