@@ -338,3 +338,17 @@ def test_hashes_computed_ahead_load_as_the_merge_would_compute_them(
         warehouse.load(
             "acme", again.conversions, again.rejects[:0], hashes=warehouse.load_hashes(first)
         )
+
+
+def test_ids_and_emails_are_stored_with_zstd_and_other_text_as_duckdb_chooses(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    stored = warehouse.query(
+        "SELECT column_name, string_agg(DISTINCT compression, ',') AS compression "
+        "FROM pragma_storage_info('acme.conversions') WHERE segment_type = 'VARCHAR' "
+        "GROUP BY column_name"
+    ).to_pylist()
+    compression = {row["column_name"]: row["compression"] for row in stored}
+    assert {compression[c] for c in ("transaction_id", "user_id", "email")} == {"ZSTD"}
+    assert compression["source_system"] != "ZSTD"
