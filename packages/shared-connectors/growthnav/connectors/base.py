@@ -388,6 +388,9 @@ class BaseConnector(ABC):
                     if checkpoint is not None and self.ordered_by_cursor:
                         _flush(sink)
                         checkpoint(result.cursor)
+                # The batch is loaded: let it go now, not once the next one has arrived (the
+                # loop would hold it while waiting, one more batch in memory).
+                del item, normalized
             unreadable = self.source_rejects()
             if unreadable is not None and unreadable.num_rows:
                 self._write_source_rejects(unreadable, result, sink)
