@@ -58,7 +58,9 @@ def run_remap(
     reject_keys = raw.key_table(customer_id, f"_remap_rejects_{slug}")
     try:
         normalizer = connector.normalizer().batch_normalizer
-        batches = raw.read_raw(customer_id, connector_id, config.batch_size)
+        batches = raw.read_raw(
+            customer_id, connector_id, config.batch_size, connector.record_key_column()
+        )
         for _, normalized in normalizer.normalize_stream(batches):
             counts, _ = warehouse.load(customer_id, normalized.conversions, normalized.rejects)
             raw.add_keys(keys, normalized.conversions.column("transaction_id"))

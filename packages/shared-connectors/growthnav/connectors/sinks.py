@@ -6,11 +6,13 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.connectors.base import RawBatch, ScreenedBatch, as_table, unscreened
+from growthnav.connectors.source_files import SourceFile
 from growthnav.conversions import NormalizedBatch
 from growthnav.conversions.batch import BatchNormalizer
 from growthnav.warehouse import DuckDBWarehouse, LoadCounts, Warehouse
@@ -60,6 +62,8 @@ class WarehouseSink:
         self.rewrite_raw = True
         #: Raw records read but not written again (their earlier copy stands).
         self.raw_kept_earlier = 0
+        #: The source file last kept as a copy (its batches need no other).
+        self._copied: SourceFile | None = None
 
     @property
     def raw_complete(self) -> bool:
@@ -151,21 +155,7 @@ class WarehouseSink:
         if screened is not None and screened.raw_hashes is not None:
             raw_hashes = screened.raw_hashes.take(batch.source_rows)
         if self.raw is not None and screened is not None:
-            if self._raw_writer is None:
-                self._raw_writer = ThreadPoolExecutor(1, thread_name_prefix="raw-records")
-            raw = screened.raw
-            if screened.unchanged and not self.rewrite_raw:
-                raw = screened.changed
-                self.raw_kept_earlier += screened.unchanged
-            self._raw_writes.append(
-                self._raw_writer.submit(
-                    self.raw.store_raw,
-                    customer_id,
-                    connector.config.effective_connector_id,
-                    as_table(raw),
-                    connector.record_key_column(),
-                )
-            )
+            self._keep_raw(connector, screened)
         if isinstance(self.warehouse, DuckDBWarehouse):
             counts, rejects_written = self.warehouse.load(
                 customer_id,
@@ -186,6 +176,47 @@ class WarehouseSink:
         self.counts += counts
         self.rejects_written += rejects_written
         return counts
+
+    def _keep_raw(self, connector: BaseConnector, screened: ScreenedBatch) -> None:
+        """Hand the batch's raw records to the writer thread (or the file they were read from).
+
+        A batch read whole from a file (:class:`SourceFile`) is kept as a copy of that file,
+        made with its first batch; the file's later batches are in that copy already.
+        """
+        assert self.raw is not None
+        if self._raw_writer is None:
+            self._raw_writer = ThreadPoolExecutor(1, thread_name_prefix="raw-records")
+        customer_id = connector.config.customer_id
+        connector_id = connector.config.effective_connector_id
+        source = SourceFile.of(screened.raw)
+        if source is not None and source == self._copied:
+            return
+        raw = screened.raw
+        if screened.unchanged and not self.rewrite_raw:
+            raw = screened.changed
+            self.raw_kept_earlier += screened.unchanged
+        elif source is not None and source.is_unchanged():
+            self._copied = source
+            self._raw_writes.append(
+                self._raw_writer.submit(
+                    self.raw.store_file,
+                    customer_id,
+                    connector_id,
+                    Path(source.path),
+                    source.size,
+                    source.mtime_ns,
+                )
+            )
+            return
+        self._raw_writes.append(
+            self._raw_writer.submit(
+                self.raw.store_raw,
+                customer_id,
+                connector_id,
+                as_table(raw),
+                connector.record_key_column(),
+            )
+        )
 
     def retire_source_rejects(
         self, connector: BaseConnector, scopes: list[str], found: list[str]

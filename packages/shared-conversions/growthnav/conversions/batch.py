@@ -373,6 +373,10 @@ class BatchNormalizer:
             table = batch
         else:
             table = records_to_arrow(batch)
+        if table.schema.metadata:
+            # Metadata (a source's tags) says nothing about the values; without it, the schema
+            # finds its query in the cache.
+            table = table.replace_schema_metadata(None)
         names = table.schema.names
         self.field_map.check_columns(names)
         if table.num_rows > _CHUNK_ROWS:

@@ -3,17 +3,20 @@
 Each batch a sync loads is written as a Parquet file beside the warehouse,
 ``raw/<customer>/<connector>/<sequence>.parquet`` (written to a temporary name, then renamed,
 so a crash never leaves half a file), plus ``_gn_key``: the record's id. Writing Parquet costs
-a fraction of inserting the rows into a table. Re-mapping reads the files back in the order
-they were written; a replayed batch's duplicates collapse to one row, and a record that changed
-keeps both versions, the later after the earlier, so the later wins. A successful full sync
-that wrote every record it read retires the files of earlier syncs; one that found records
-unchanged and kept their earlier copies does not.
+a fraction of inserting the rows into a table. A Parquet export read whole is kept as a copy
+of the file instead (:meth:`DuckDBRawStore.store_file`): it holds those very records.
+
+Re-mapping reads the files back in the order they were written; a replayed batch's duplicates
+collapse to one row, and a record that changed keeps both versions, the later after the
+earlier, so the later wins. A successful full sync that wrote every record it read retires the
+files of earlier syncs; one that found records unchanged and kept their earlier copies does not.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +25,20 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from growthnav.conversions.parsed import sql_identifier, sql_literal
 from growthnav.warehouse.base import SOURCE_REJECT, check_customer_id
 from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 _META = ("_gn_key",)
 
 
+class RawFileChangedError(OSError):
+    """A source file changed between being read and being kept."""
+
+
 def raw_table_name(connector_id: str) -> str:
     """``raw__<connector id>`` with anything but letters, digits and '_' as '_'."""
     return "raw__" + re.sub(r"[^a-z0-9_]", "_", connector_id.lower())
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class DuckDBRawStore:
@@ -55,7 +59,7 @@ class DuckDBRawStore:
         if batch.num_rows == 0:
             return 0
         names = [n for n in batch.column_names if n not in _META]
-        batch = batch.select(names)
+        batch = batch.select(names).replace_schema_metadata(None)
         key: pa.Array[Any] | pa.ChunkedArray[Any] = pa.repeat(
             pa.scalar("", pa.string()), batch.num_rows
         )
@@ -79,6 +83,37 @@ class DuckDBRawStore:
         os.replace(partial, path)
         return batch.num_rows
 
+    def store_file(
+        self, customer_id: str, connector_id: str, source: Path, size: int, mtime_ns: int
+    ) -> int:
+        """Keep a copy of a Parquet file whose records a sync read whole; returns its rows.
+
+        ``size`` and ``mtime_ns`` are the file's when the sync began reading it: a file
+        that differs (replaced or written since) is refused, as its records may not be the
+        ones read, and so is one written to during the copy.
+        """
+        directory = self.directory(customer_id, connector_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{time.time_ns():020d}.parquet"
+        partial = path.with_suffix(".partial")
+        try:
+            with source.open("rb") as reading, partial.open("wb") as writing:
+                before = os.fstat(reading.fileno())
+                shutil.copyfileobj(reading, writing, 1 << 22)
+                after = os.fstat(reading.fileno())
+            for stat in (before, after):
+                if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+                    raise RawFileChangedError(
+                        f"{source.name} changed while the sync read it (size {stat.st_size}, "
+                        f"was {size}): sync again to read it as it is now"
+                    )
+            rows = pq.read_metadata(partial).num_rows
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        os.replace(partial, path)
+        return rows
+
     def row_count(self, customer_id: str, connector_id: str) -> int:
         """How many raw records the connector's files hold (from their footers)."""
         return sum(
@@ -99,27 +134,33 @@ class DuckDBRawStore:
                 retired += 1
         return retired
 
-    def read_raw(self, customer_id: str, connector_id: str, batch_size: int) -> Iterator[pa.Table]:
+    def read_raw(
+        self, customer_id: str, connector_id: str, batch_size: int, key_column: str | None = None
+    ) -> Iterator[pa.Table]:
         """The raw records in written order, each distinct version of a record once.
 
         A version seen several times (a replayed batch) is placed where it was last written,
-        so the version written last comes last and wins.
+        so the version written last comes last and wins. A record's id is its ``_gn_key``,
+        or in a copied file (which has none) its ``key_column``.
         """
         pattern = str(self.directory(customer_id, connector_id) / "*.parquet")
         with self.warehouse.connection() as connection:
             source = (
-                f"read_parquet({_quote(pattern)}, union_by_name = true, filename = true, "
+                f"read_parquet({sql_literal(pattern)}, union_by_name = true, filename = true, "
                 "file_row_number = true)"
             )
-            columns = [
-                row[0]
-                for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-                if row[0] not in ("filename", "file_row_number", *_META)
+            described = [
+                row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
             ]
-            row_hash = "hash(" + ", ".join('"' + c.replace('"', '""') + '"' for c in columns) + ")"
+            columns = [c for c in described if c not in ("filename", "file_row_number", *_META)]
+            ids = [c for c in _META if c in described]
+            if key_column is not None and key_column in columns:
+                ids.append(f"CAST({sql_identifier(key_column)} AS VARCHAR)")
+            key = f"coalesce({', '.join(ids)}, '')" if ids else "''"
+            selected = ", ".join(sql_identifier(c) for c in columns)
             reader = connection.execute(
-                f"SELECT * EXCLUDE (filename, file_row_number, _gn_key, _gn_rank) FROM ("
-                f"SELECT *, row_number() OVER (PARTITION BY _gn_key, {row_hash} "
+                f"SELECT {selected} FROM (SELECT {selected}, filename, file_row_number, "
+                f"row_number() OVER (PARTITION BY {key}, hash({selected}) "
                 "ORDER BY filename DESC, file_row_number DESC) AS _gn_rank "
                 f"FROM {source}) WHERE _gn_rank = 1 ORDER BY filename, file_row_number"
             ).to_arrow_reader(batch_size)

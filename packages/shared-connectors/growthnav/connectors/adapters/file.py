@@ -35,6 +35,7 @@ from growthnav.connectors.base import RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import SchemaError
 from growthnav.connectors.registry import get_registry
+from growthnav.connectors.source_files import SourceFile
 from growthnav.connectors.spec import ConnectorSpec, NoCredentials, RecordKindParams
 from growthnav.conversions import REJECT_SCHEMA
 from growthnav.conversions.duckdb_arrow import arrow_result
@@ -297,9 +298,13 @@ class FileConnector(TabularConnector):
         than dropped unseen; keyed loads make the re-read harmless.
         """
         field = self.cursor_field
-        if field is None or (since is None and until is None):
+        if field is None or self._reads_whole(since, until):
             return f"SELECT * FROM {relation}"
         return self._window_sql(relation, self._cursor_kind(path, fmt, field), since, until)
+
+    def _reads_whole(self, since: datetime | None, until: datetime | None) -> bool:
+        """True when every row of a file is read (no cursor window applies)."""
+        return self.cursor_field is None or (since is None and until is None)
 
     def _window_sql(
         self,
@@ -407,6 +412,10 @@ class FileConnector(TabularConnector):
         if fmt == "jsonl":
             yield from self._jsonl_batches(path, since, until, size)
             return
+        # Taken before the file is opened: a file replaced meanwhile differs from it.
+        whole = None
+        if fmt == "parquet" and self._reads_whole(since, until):
+            whole = SourceFile.at(path)
         with self._readable(path, fmt) as source:
             connection = connect_quietly()
             try:
@@ -419,7 +428,9 @@ class FileConnector(TabularConnector):
                     return
                 sql = self._select_sql(path, fmt, relation, since, until)
                 try:
-                    yield from gathered(connection.sql(sql).to_arrow_reader(size), size)
+                    for batch in gathered(connection.sql(sql).to_arrow_reader(size), size):
+                        # Its rows as the file holds them: the file can be their raw copy.
+                        yield batch if whole is None else whole.tag(batch)
                 except duckdb.Error as exc:
                     raise SchemaError(f"cannot read {path.name} as {fmt}: {exc}") from exc
                 if fmt == "csv":
