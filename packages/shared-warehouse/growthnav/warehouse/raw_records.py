@@ -104,8 +104,9 @@ class DuckDBRawStore:
             for stat in (before, after):
                 if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                     raise RawFileChangedError(
-                        f"{source.name} changed while the sync read it (size {stat.st_size}, "
-                        f"was {size}): sync again to read it as it is now"
+                        f"{source.name} changed while the sync read it (its size or "
+                        "modification time is not what it was when reading began): sync "
+                        "again to read it as it is now"
                     )
             rows = pq.read_metadata(partial).num_rows
         except BaseException:
