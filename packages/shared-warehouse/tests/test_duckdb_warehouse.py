@@ -145,13 +145,15 @@ def test_a_table_made_with_a_primary_key_and_no_hashes_still_merges(tmp_path: Pa
     first = DuckDBWarehouse(path)
     first.upsert_conversions("acme", normalized(ROWS).conversions)
     with first.connection() as connection:
-        # The layout of earlier releases: a primary key, no hash columns.
-        connection.execute('ALTER TABLE "acme".conversions RENAME TO old')
+        # The layout of earlier releases: a table named conversions holding every column, a
+        # primary key, no hash columns.
         connection.execute(
-            'CREATE TABLE "acme".conversions AS '
-            'SELECT * EXCLUDE (_key_hash, _row_hash) FROM "acme".old'
+            'CREATE TABLE "acme".old AS SELECT * EXCLUDE (_key_hash, _row_hash) '
+            'FROM "acme".conversions'
         )
-        connection.execute('DROP TABLE "acme".old')
+        connection.execute('DROP VIEW "acme".conversions')
+        connection.execute('DROP TABLE "acme".conversion_rows')
+        connection.execute('ALTER TABLE "acme".old RENAME TO conversions')
         connection.execute(
             'ALTER TABLE "acme".conversions ADD PRIMARY KEY (customer_id, connector_id, '
             "transaction_id)"
@@ -343,12 +345,68 @@ def test_hashes_computed_ahead_load_as_the_merge_would_compute_them(
 def test_ids_and_emails_are_stored_with_zstd_and_other_text_as_duckdb_chooses(
     warehouse: DuckDBWarehouse,
 ) -> None:
-    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    users = BatchNormalizer("acme", {**MAP, "user": "user_id"}, connector_id="pos-1")
+    rows = [dict(row, user=f"u-{row['id']}") for row in ROWS]
+    warehouse.upsert_conversions("acme", users.normalize(rows).conversions)
     stored = warehouse.query(
         "SELECT column_name, string_agg(DISTINCT compression, ',') AS compression "
-        "FROM pragma_storage_info('acme.conversions') WHERE segment_type = 'VARCHAR' "
+        "FROM pragma_storage_info('acme.conversion_rows') WHERE segment_type = 'VARCHAR' "
         "GROUP BY column_name"
     ).to_pylist()
     compression = {row["column_name"]: row["compression"] for row in stored}
     assert {compression[c] for c in ("transaction_id", "user_id", "email")} == {"ZSTD"}
     assert compression["source_system"] != "ZSTD"
+
+
+def stored_columns(warehouse: DuckDBWarehouse) -> set[str]:
+    rows = warehouse.query(
+        "SELECT column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'acme' AND table_name = 'conversion_rows'"
+    )
+    return {str(name) for name in rows.column("column_name").to_pylist()}
+
+
+def test_a_column_is_stored_once_some_conversion_has_a_value_in_it(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    # The rows hold no user id, click id or name: the table stores none of those columns...
+    assert {"user_id", "gclid", "first_name"}.isdisjoint(stored_columns(warehouse))
+    assert {"transaction_id", "email", "value"} <= stored_columns(warehouse)
+    # ...and the view still has every column of the schema, empty.
+    table = warehouse.read_conversions("acme")
+    assert table.schema.names == CONVERSION_SCHEMA.names
+    assert [f.type for f in table.schema] == [f.type for f in CONVERSION_SCHEMA]
+    assert table.column("user_id").null_count == 2
+    with_users = BatchNormalizer("acme", {**MAP, "user": "user_id"}, connector_id="pos-1")
+    later = [dict(ROWS[0], user="u-1"), dict(ROWS[1], id="d", user="u-2")]
+    assert warehouse.upsert_conversions(
+        "acme", with_users.normalize(later).conversions
+    ) == LoadCounts(1, 1, 0)
+    assert "user_id" in stored_columns(warehouse)
+    users = dict(
+        zip(
+            warehouse.read_conversions("acme").column("transaction_id").to_pylist(),
+            warehouse.read_conversions("acme").column("user_id").to_pylist(),
+            strict=True,
+        )
+    )
+    assert users == {"a": "u-1", "b": None, "d": "u-2"}
+    # A value taken away again is taken away (the column stays).
+    assert warehouse.upsert_conversions("acme", normalized(ROWS[:1]).conversions) == LoadCounts(
+        0, 1, 0
+    )
+    assert warehouse.read_conversions("acme").column("user_id").to_pylist() == [None, None, "u-2"]
+
+
+def test_a_failed_load_adds_no_column(warehouse: DuckDBWarehouse) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    with_users = BatchNormalizer("acme", {**MAP, "user": "user_id"}, connector_id="pos-1")
+    batch = with_users.normalize([dict(ROWS[0], id="e", user="u-9"), ROWS[2]])
+    bad_rejects = batch.rejects.set_column(
+        batch.rejects.schema.get_field_index("message"), "message", pa.array([None], pa.string())
+    )
+    with pytest.raises(Exception, match="NOT NULL"):
+        warehouse.load("acme", batch.conversions, bad_rejects)
+    assert "user_id" not in stored_columns(warehouse)
+    assert warehouse.read_conversions("acme").column("transaction_id").to_pylist() == ["a", "b"]

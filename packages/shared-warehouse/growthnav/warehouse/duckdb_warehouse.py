@@ -11,6 +11,12 @@ millions of rows joins on one integer column instead of three text ones), and ``
 a hash of its values (an unchanged row is recognised by one comparison). A batch is matched
 once; changed rows are updated by row id and new rows inserted.
 
+``conversions`` is a view over the table ``conversion_rows``, which stores only the columns
+some conversion of the customer has a value in: a sync writes each stored column of every row,
+and the fields most sources leave empty (click ids, UTM tags, names...) cost as much to store
+empty as filled, together about a third of a load. A column is added to the table the first
+time a batch holds a value for it; until then the view reads it as NULL.
+
 A conversion loaded by a sync also keeps ``_raw_hash``: a hash of the raw record it came from
 and of the normalizer's rules and settings. A later sync reading the same record unchanged
 finds it by that hash (:meth:`DuckDBWarehouse.screen`) and skips normalizing it again.
@@ -89,12 +95,32 @@ BOOKKEEPING = ("loaded_at", "_key_hash", "_row_hash", "_raw_hash")
 _ZSTD_COLUMNS = frozenset({"transaction_id", "user_id", "email"})
 
 
+#: The table holding a customer's conversions; ``conversions`` is a view over it.
+ROWS_TABLE = "conversion_rows"
+#: Columns ``conversion_rows`` always has: those every conversion fills. The others are added
+#: when a batch first holds a value for them.
+_ALWAYS_STORED = frozenset(
+    {
+        "customer_id",
+        "connector_id",
+        "source_system",
+        "transaction_id",
+        "timestamp",
+        "currency",
+        "conversion_type",
+        "source",
+    }
+)
+
+
+def _column_sql(field: pa.Field[Any], key: tuple[str, ...]) -> str:
+    not_null = " NOT NULL" if (not field.nullable or field.name in key) else ""
+    zstd = " USING COMPRESSION zstd" if field.name in _ZSTD_COLUMNS else ""
+    return f"{_quoted(field.name)} {_sql_type(field.type)}{not_null}{zstd}"
+
+
 def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
-    columns = []
-    for field in schema:
-        not_null = " NOT NULL" if (not field.nullable or field.name in key) else ""
-        zstd = " USING COMPRESSION zstd" if field.name in _ZSTD_COLUMNS else ""
-        columns.append(f'"{field.name}" {_sql_type(field.type)}{not_null}{zstd}')
+    columns = [_column_sql(field, key) for field in schema]
     columns.append("loaded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp")
     columns.append("_key_hash UHUGEINT")
     columns.append("_row_hash UBIGINT")
@@ -104,6 +130,23 @@ def _ddl(table: str, schema: pa.Schema, key: tuple[str, ...]) -> str:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _view_sql(view: str, table: str, stored: frozenset[str]) -> str:
+    """``conversions``: every column of the schema, NULL where the table stores none."""
+    columns = [
+        _quoted(f.name) if f.name in stored else f"NULL::{_sql_type(f.type)} AS {_quoted(f.name)}"
+        for f in CONVERSION_SCHEMA
+    ]
+    return (
+        f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(columns)}, "
+        f"{', '.join(BOOKKEEPING)} FROM {table}"
+    )
+
+
+def _filled(batch: pa.Table) -> list[str]:
+    """The columns of ``batch`` holding at least one value."""
+    return [n for n in batch.schema.names if batch.column(n).null_count < batch.num_rows]
 
 
 def _key_hash(key: tuple[str, ...], alias: str) -> str:
@@ -217,18 +260,25 @@ class DuckDBWarehouse(KeyedWarehouse):
         check_customer_id(customer_id)
         if customer_id in self._ready:
             return
+        rows = self._table(customer_id, ROWS_TABLE)
         connection = self._connect()
         try:
             connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{customer_id}"')
-            connection.execute(
-                _ddl(self._table(customer_id, "conversions"), CONVERSION_SCHEMA, CONVERSION_KEY)
-            )
+            if self._is_table(connection, customer_id, "conversions"):
+                # The layout of earlier releases: the table itself was named conversions.
+                connection.execute(
+                    f"ALTER TABLE {self._table(customer_id, 'conversions')} RENAME TO {ROWS_TABLE}"
+                )
+            always = pa.schema([f for f in CONVERSION_SCHEMA if f.name in _ALWAYS_STORED])
+            connection.execute(_ddl(rows, always, CONVERSION_KEY))
             connection.execute(
                 _ddl(self._table(customer_id, "conversion_rejects"), REJECT_SCHEMA, REJECT_KEY)
             )
-            for name, key in (("conversions", CONVERSION_KEY), ("conversion_rejects", REJECT_KEY)):
+            for table, key in (
+                (rows, CONVERSION_KEY),
+                (self._table(customer_id, "conversion_rejects"), REJECT_KEY),
+            ):
                 # Tables of earlier releases get the hashes (a NULL row hash: seen as changed).
-                table = self._table(customer_id, name)
                 for column, kind in (
                     ("_row_hash", "UBIGINT"),
                     ("_key_hash", "UHUGEINT"),
@@ -241,9 +291,57 @@ class DuckDBWarehouse(KeyedWarehouse):
                     f"UPDATE {table} t SET _key_hash = {_key_hash(key, 't')} "
                     "WHERE _key_hash IS NULL"
                 )
+            connection.execute(
+                _view_sql(
+                    self._table(customer_id, "conversions"),
+                    rows,
+                    self._stored_columns(connection, customer_id),
+                )
+            )
         finally:
             connection.close()
         self._ready.add(customer_id)
+
+    @staticmethod
+    def _is_table(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+        rows = connection.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+        return bool(rows) and rows[0][0] == "BASE TABLE"
+
+    def _stored_columns(
+        self, connection: duckdb.DuckDBPyConnection, customer_id: str
+    ) -> frozenset[str]:
+        """The columns ``conversion_rows`` has (as this connection's transaction sees it)."""
+        rows = connection.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            [customer_id, ROWS_TABLE],
+        ).fetchall()
+        return frozenset(str(row[0]) for row in rows)
+
+    def stored_conversions(
+        self, connection: duckdb.DuckDBPyConnection, customer_id: str, columns: list[str]
+    ) -> tuple[str, frozenset[str]]:
+        """The table behind ``conversions``, with ``columns`` added where it has none yet.
+
+        Write conversions there (the view cannot be written). Runs in ``connection``'s
+        transaction: a rollback takes the added columns back too. Returns the table's quoted
+        name and its columns.
+        """
+        self.ensure_customer(customer_id)
+        table = self._table(customer_id, ROWS_TABLE)
+        stored = self._stored_columns(connection, customer_id)
+        missing = [c for c in columns if c not in stored]
+        if missing:
+            fields = {f.name: f for f in CONVERSION_SCHEMA}
+            for name in missing:
+                column = _column_sql(fields[name], CONVERSION_KEY)
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+            stored = self._stored_columns(connection, customer_id)
+            connection.execute(_view_sql(self._table(customer_id, "conversions"), table, stored))
+        return table, stored
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -274,10 +372,12 @@ class DuckDBWarehouse(KeyedWarehouse):
         hashes: pa.Table | None = None,
     ) -> tuple[int, int]:
         """Merge into the customer's table ``name``; conversions first retire their rejects."""
-        if name == "conversions":
-            self._clear_rejects(connection, customer_id, batch)
-        table = self._table(customer_id, name)
-        return self._merge_in(connection, table, batch, key, raw_hashes, hashes)
+        if name != "conversions":
+            table = self._table(customer_id, name)
+            return self._merge_in(connection, table, batch, key, raw_hashes, hashes)
+        self._clear_rejects(connection, customer_id, batch)
+        table, stored = self.stored_conversions(connection, customer_id, _filled(batch))
+        return self._merge_in(connection, table, batch, key, raw_hashes, hashes, stored)
 
     def _clear_rejects(
         self, connection: duckdb.DuckDBPyConnection, customer_id: str, conversions: pa.Table
@@ -366,7 +466,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         self.ensure_customer(customer_id)
         with self.connection() as connection:
             rows = connection.execute(
-                f"SELECT EXISTS (SELECT 1 FROM {self._table(customer_id, 'conversions')} "
+                f"SELECT EXISTS (SELECT 1 FROM {self._table(customer_id, ROWS_TABLE)} "
                 "WHERE connector_id = ? AND _raw_hash IS NOT NULL)",
                 [connector_id],
             ).fetchall()
@@ -375,7 +475,7 @@ class DuckDBWarehouse(KeyedWarehouse):
     def connector_rows(self, customer_id: str, connector_id: str) -> ConnectorRows:
         """How many conversions and rejects the connector has, and how many keep a raw hash."""
         self.ensure_customer(customer_id)
-        conversions = self._table(customer_id, "conversions")
+        conversions = self._table(customer_id, ROWS_TABLE)
         rejects = self._table(customer_id, "conversion_rejects")
         with self.connection() as connection:
             rows = connection.execute(
@@ -420,7 +520,7 @@ class DuckDBWarehouse(KeyedWarehouse):
             "transaction_id": "s.__gn_key",
         }
         key_hash = _key_hash_of([key_parts[k] for k in CONVERSION_KEY])
-        table = self._table(customer_id, "conversions")
+        table = self._table(customer_id, ROWS_TABLE)
         hashed = f"SELECT __gn_i, __gn_key, hash({sql_text(salt)}, {columns}) AS h FROM screened s"
         with self.connection() as connection:
             connection.register("screened", incoming)
@@ -454,15 +554,21 @@ class DuckDBWarehouse(KeyedWarehouse):
         key: tuple[str, ...],
         raw_hashes: pa.Array[Any] | None = None,
         hashes: pa.Table | None = None,
+        stored: frozenset[str] | None = None,
     ) -> tuple[int, int]:
         """Update the rows whose values changed, insert the new ones; (inserted, updated).
 
         Of rows sharing a key, only the last is merged. With ``raw_hashes`` (one per row) each
         merged row keeps its raw record's hash, also where its values did not change.
-        ``hashes`` are the batch's own (:func:`_hash_columns`) when computed ahead.
+        ``hashes`` are the batch's own (:func:`_hash_columns`) when computed ahead. ``stored``
+        are the table's columns when it lacks some of the batch's (empty in the batch).
         """
         names = batch.schema.names
-        values = [n for n in names if n not in key and n not in MANAGED_COLUMNS]
+        values = [
+            n
+            for n in names
+            if n not in key and n not in MANAGED_COLUMNS and (stored is None or n in stored)
+        ]
         batch = batch.combine_chunks()
         if hashes is None:
             hashes = _hash_columns(connection, batch, key)
@@ -499,12 +605,12 @@ class DuckDBWarehouse(KeyedWarehouse):
             fresh = batch if len(new_rows) == batch.num_rows else batch.take(new_rows)
             # A column empty throughout is left to its default (NULL): DuckDB stores that
             # faster than a NULL it is handed.
-            stored = [n for n in names if fresh.column(n).null_count < fresh.num_rows]
+            filled = [n for n in names if fresh.column(n).null_count < fresh.num_rows]
             connection.register("fresh", fresh.combine_chunks())
             connection.execute(
-                f"INSERT INTO {table} ({', '.join(_quoted(n) for n in stored)}, "
+                f"INSERT INTO {table} ({', '.join(_quoted(n) for n in filled)}, "
                 f"_key_hash, _row_hash, _raw_hash) "
-                f"SELECT {', '.join(f's.{_quoted(n)}' for n in stored)}, {key_hash}, "
+                f"SELECT {', '.join(f's.{_quoted(n)}' for n in filled)}, {key_hash}, "
                 f"s._gn_row, {raw} FROM fresh s"
             )
         if changed.num_rows:

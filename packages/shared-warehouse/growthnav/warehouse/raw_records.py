@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from growthnav.conversions.parsed import sql_identifier, sql_literal
 from growthnav.warehouse.base import SOURCE_REJECT, check_customer_id
-from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse
+from growthnav.warehouse.duckdb_warehouse import ROWS_TABLE, DuckDBWarehouse
 
 _META = ("_gn_key",)
 
@@ -184,7 +184,7 @@ class DuckDBRawStore:
             connection.execute("BEGIN TRANSACTION")
             try:
                 gone = connection.execute(
-                    f"DELETE FROM {name(customer_id, 'conversions')} WHERE connector_id = ? "
+                    f"DELETE FROM {name(customer_id, ROWS_TABLE)} WHERE connector_id = ? "
                     f"AND transaction_id NOT IN (SELECT key FROM {transaction_ids})",
                     [connector_id],
                 ).fetchall()

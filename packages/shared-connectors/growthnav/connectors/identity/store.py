@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +36,14 @@ logger = logging.getLogger(__name__)
 KEY_COLUMNS = ("user_id", "email", "phone", "hashed_cc", "loyalty_id")
 
 
-def customer_key(alias: str | None = None) -> str:
-    """SQL for a conversion's source customer key (columns qualified by ``alias``)."""
+def customer_key(alias: str | None = None, columns: Collection[str] = KEY_COLUMNS) -> str:
+    """SQL for a conversion's source customer key (columns qualified by ``alias``).
+
+    Only the key columns in ``columns`` are read (those a table has; the others are NULL).
+    """
     prefix = f"{alias}." if alias else ""
-    return f"coalesce({', '.join(prefix + c for c in KEY_COLUMNS)})"
+    present = [prefix + c for c in KEY_COLUMNS if c in columns]
+    return f"coalesce({', '.join(present)})" if present else "NULL::VARCHAR"
 
 
 CUSTOMER_KEY = customer_key()
@@ -208,12 +212,15 @@ class IdentityStore:
                     f"INSERT INTO {name(customer_id, 'identity_events')} SELECT * FROM incoming"
                 )
                 connection.unregister("incoming")
-                conversions = name(customer_id, "conversions")
+                # The table behind the conversions view, which may lack empty columns.
+                conversions, stored = self.warehouse.stored_conversions(
+                    connection, customer_id, ["global_customer_id"]
+                )
                 connection.execute(
                     f"UPDATE {conversions} c SET global_customer_id = g.global_customer_id "
                     f"FROM {name(customer_id, 'identity_graph')} g "
                     f"WHERE c.connector_id = g.source_system "
-                    f"AND {customer_key('c')} = g.source_record_id "
+                    f"AND {customer_key('c', stored)} = g.source_record_id "
                     "AND c.global_customer_id IS DISTINCT FROM g.global_customer_id"
                 )
                 linked = connection.execute(
