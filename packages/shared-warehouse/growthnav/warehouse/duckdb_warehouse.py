@@ -537,7 +537,10 @@ class DuckDBWarehouse(KeyedWarehouse):
                     return result.column("h").combine_chunks(), _all_rows_same(
                         keys.combine_chunks(), result.column("same").combine_chunks()
                     )
-            result = arrow_result(connection, f"SELECT h FROM ({hashed}) ORDER BY __gn_i")
+            # A projection keeps the scan's order (preserve_insertion_order): no sort needed.
+            result = arrow_result(
+                connection, f"SELECT hash({sql_text(salt)}, {columns}) AS h FROM screened s"
+            )
         hashes = result.column("h").combine_chunks()
         return hashes, pa.repeat(False, len(hashes)).cast(pa.bool_())
 
