@@ -167,6 +167,24 @@ def test_identity_fields_that_do_not_parse_are_blank_and_counted() -> None:
     }
 
 
+def test_a_rejected_record_counts_no_identity_warning() -> None:
+    normalizer = POSNormalizer("acme", THANX)
+    rows = [
+        {"PURCHASE_ID": "a", "PURCHASED_AT": "2024-01-31", "EMAIL": "nope", "PHONE": "12"},
+        {"PURCHASE_ID": "b", "PURCHASED_AT": "not a time", "EMAIL": "nope", "PHONE": "12"},
+        {"PURCHASE_ID": "c", "PURCHASED_AT": "2024-01-31", "EMAIL": " A@B.co ", "PHONE": ""},
+    ]
+    conversions = normalizer.normalize(rows)
+    assert [(c.transaction_id, c.email, c.phone) for c in conversions] == [
+        ("a", None, None),
+        ("c", "a@b.co", None),
+    ]
+    assert normalizer.last_batch is not None
+    # Only the loaded record's values are warned about; a blank phone is no warning.
+    assert dict(normalizer.last_batch.warnings) == {"bad_email": 1, "bad_phone": 1}
+    assert dict(normalizer.last_batch.rejected) == {"bad_timestamp": 1}
+
+
 def test_currency_from_text_then_column_then_default() -> None:
     normalizer = POSNormalizer(
         "acme",

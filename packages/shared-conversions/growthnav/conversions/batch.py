@@ -365,8 +365,14 @@ class BatchNormalizer:
             while pending:
                 yield pending.popleft().result()
 
-    def _query(self, batch: Batch) -> tuple[pa.Table, pa.Table, list[str]]:
-        """Run the normalization query; returns its result, the input and absent columns."""
+    def _query(
+        self, batch: Batch
+    ) -> tuple[pa.Table, pa.Table, list[str], dict[str, tuple[pa.Array[Any], pa.Array[Any]]]]:
+        """Run the normalization query.
+
+        Returns its result, the input, the absent columns and the targets parsed aside (see
+        :meth:`_preparse`).
+        """
         if isinstance(batch, pa.RecordBatch):
             table = pa.Table.from_batches([batch])
         elif isinstance(batch, pa.Table):
@@ -383,7 +389,7 @@ class BatchNormalizer:
             # DuckDB scans an Arrow table in parallel by chunk: give both cores work.
             table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
         with self._connection() as connection:
-            prepared = self._preparse(table, connection)
+            prepared, aside = self._preparse(table, connection)
             sql = self._queries.get(prepared.schema)
             if sql is None:
                 sql = self._sql(prepared.schema, self._inputs(prepared.schema))
@@ -393,7 +399,7 @@ class BatchNormalizer:
                 result = arrow_result(connection, sql)
             finally:
                 connection.unregister("src")
-        return result, table, self.field_map.absent_columns(names)
+        return result, table, self.field_map.absent_columns(names), aside
 
     # -- query building ------------------------------------------------------------------
 
@@ -406,18 +412,29 @@ class BatchNormalizer:
                 out[target] = present[0]
         return out
 
-    def _preparse(self, table: pa.Table, connection: duckdb.DuckDBPyConnection) -> pa.Table:
-        """Add ``__gn_*`` columns: each distinct amount, email, phone parsed once, then spread.
+    def _preparse(
+        self, table: pa.Table, connection: duckdb.DuckDBPyConnection
+    ) -> tuple[pa.Table, dict[str, tuple[pa.Array[Any], pa.Array[Any]]]]:
+        """Parse each distinct amount, email and phone once, then spread it to every row.
 
-        The rules are the same SQL (and phone library) the query would run per row.
+        The rules are the same SQL (and phone library) the query would run per row. Amounts
+        are added to the table as ``__gn_value*`` columns: their errors decide the query's
+        rejects. Emails and phones never enter the query (carrying them through it cost more
+        than parsing them): they are returned as ``{target: (values, unparsed)}``, where
+        ``unparsed`` flags a value given but not read (left blank, counted as a warning).
         """
+        aside: dict[str, tuple[pa.Array[Any], pa.Array[Any]]] = {}
         for target, column in self._preparse_targets(table.schema).items():
             cleaned = _clean_text(table.column(column.name)).combine_chunks()
             encoded: Any = pc.dictionary_encode(cleaned)
             parsed = self._parse_distinct(connection, target, column, encoded.dictionary)
             for name, values in parsed.items():
-                table = table.append_column(name, pc.take(values, encoded.indices))
-        return table
+                spread = pc.take(values, encoded.indices)
+                if target == "value":
+                    table = table.append_column(name, spread)
+                else:
+                    aside[target] = (spread, pc.and_(pc.is_valid(cleaned), pc.is_null(spread)))
+        return table, aside
 
     def _parse_distinct(
         self,
@@ -474,8 +491,9 @@ class BatchNormalizer:
     def _inputs(self, schema: pa.Schema) -> dict[str, list[_Input]]:
         inputs: dict[str, list[_Input]] = {}
         passthrough = self._passthrough(schema)
+        aside = {t for t in self._preparse_targets(schema) if t != "value"}
         for target, columns in self.field_map.targets.items():
-            if target in passthrough:
+            if target in passthrough or target in aside:
                 continue
             present = [c for c in columns if c.name in schema.names]
             inputs[target] = [
@@ -544,16 +562,11 @@ class BatchNormalizer:
                 stages[1][f"tt_{item.position}"] = clean_text_sql(item.alias)
         stages[2]["v_timestamp"], stages[3]["e_timestamp"] = self._timestamp_sql(stamps)
 
+        # Emails and phones parsed aside (see _preparse) are not inputs here.
         if inputs.get("email"):
-            if "__gn_email" in preparsed:
-                stages[0]["v_email"] = "__gn_email"
-            else:
-                stages[2]["v_email"] = email_sql("raw_email")
+            stages[2]["v_email"] = email_sql("raw_email")
             stages[3]["w_email"] = "raw_email IS NOT NULL AND v_email IS NULL"
-        if "__gn_phone" in preparsed:
-            stages[0]["v_phone"] = "__gn_phone"
-            stages[3]["w_phone"] = "raw_phone IS NOT NULL AND v_phone IS NULL"
-        elif inputs.get("phone"):
+        if inputs.get("phone"):
             for index, stage in enumerate(
                 phone_fast_sql("raw_phone", self.phone_region, alias="phone_fast")
             ):
@@ -580,7 +593,7 @@ class BatchNormalizer:
             )
         reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for r, c in conditions) + " END"
 
-        final = [f"{reason} AS reason", *self._final_columns(inputs, preparsed)]
+        final = [f"{reason} AS reason", *self._final_columns(inputs)]
         message = self._message_sql(inputs)
         blanked = [f"{expr} AS {alias}" for alias, expr in stages[0].items()]
         # Only the aliases travel through the stages, so no source column name can collide
@@ -598,7 +611,7 @@ class BatchNormalizer:
             f"FROM ({sql})"
         )
 
-    def _final_columns(self, inputs: dict[str, list[_Input]], preparsed: set[str]) -> list[str]:
+    def _final_columns(self, inputs: dict[str, list[_Input]]) -> list[str]:
         columns = []
         for name in ("timestamp", "value", "currency"):
             for key in ("raw", "col"):
@@ -628,9 +641,7 @@ class BatchNormalizer:
         ]
         if inputs.get("email"):
             columns += ["v_email AS email", "w_email"]
-        if inputs.get("phone") and "__gn_phone" in preparsed:
-            columns += ["v_phone AS phone", "w_phone"]
-        elif inputs.get("phone"):
+        if inputs.get("phone"):
             columns += [
                 "phone_fast",
                 "CASE WHEN phone_fast IS NULL THEN raw_phone END AS phone_raw",
@@ -733,7 +744,13 @@ class BatchNormalizer:
 
     # -- splitting the result ------------------------------------------------------------
 
-    def _split(self, result: pa.Table, source: pa.Table, absent: list[str]) -> NormalizedBatch:
+    def _split(
+        self,
+        result: pa.Table,
+        source: pa.Table,
+        absent: list[str],
+        aside: dict[str, tuple[pa.Array[Any], pa.Array[Any]]],
+    ) -> NormalizedBatch:
         # DuckDB keeps insertion order (preserve_insertion_order), so output row i is input
         # row i.
         passthrough = self._passthrough(source.schema)
@@ -771,6 +788,13 @@ class BatchNormalizer:
             computed[target] = (
                 text if accepted.num_rows == result.num_rows else text.filter(accepted_mask)
             )
+        for target, (values, unparsed) in aside.items():
+            every = accepted.num_rows == result.num_rows
+            computed[target] = values if every else values.filter(accepted_mask)
+            failures = pc.sum(unparsed if every else unparsed.filter(accepted_mask)).as_py() or 0
+            if failures:
+                reason = WarningReason.BAD_EMAIL if target == "email" else WarningReason.BAD_PHONE
+                warnings[reason.value] = failures
         if "phone_raw" in names:
             phone, phone_errors = self._phones.complete(
                 accepted.column("phone_raw").combine_chunks(),
