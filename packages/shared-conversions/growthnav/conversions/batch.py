@@ -488,10 +488,16 @@ class BatchNormalizer:
                 out[target] = present[0].name
         return out
 
-    def _inputs(self, schema: pa.Schema) -> dict[str, list[_Input]]:
+    def _inputs(self, schema: pa.Schema, *, parsed_aside: bool = True) -> dict[str, list[_Input]]:
+        """The query's inputs per target, leaving out passthrough text.
+
+        With ``parsed_aside``, also the emails and phones :meth:`_preparse` parses in Arrow.
+        """
         inputs: dict[str, list[_Input]] = {}
         passthrough = self._passthrough(schema)
-        aside = {t for t in self._preparse_targets(schema) if t != "value"}
+        aside = (
+            {t for t in self._preparse_targets(schema) if t != "value"} if parsed_aside else set()
+        )
         for target, columns in self.field_map.targets.items():
             if target in passthrough or target in aside:
                 continue
