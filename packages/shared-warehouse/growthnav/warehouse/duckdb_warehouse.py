@@ -311,9 +311,8 @@ class DuckDBWarehouse(KeyedWarehouse):
         ).fetchall()
         return bool(rows) and rows[0][0] == "BASE TABLE"
 
-    def _stored_columns(
-        self, connection: duckdb.DuckDBPyConnection, customer_id: str
-    ) -> frozenset[str]:
+    @staticmethod
+    def _stored_columns(connection: duckdb.DuckDBPyConnection, customer_id: str) -> frozenset[str]:
         """The columns ``conversion_rows`` has (as this connection's transaction sees it)."""
         rows = connection.execute(
             "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
@@ -608,7 +607,7 @@ class DuckDBWarehouse(KeyedWarehouse):
             fresh = batch if len(new_rows) == batch.num_rows else batch.take(new_rows)
             # A column empty throughout is left to its default (NULL): DuckDB stores that
             # faster than a NULL it is handed.
-            filled = [n for n in names if fresh.column(n).null_count < fresh.num_rows]
+            filled = _filled(fresh.select(names))
             connection.register("fresh", fresh.combine_chunks())
             connection.execute(
                 f"INSERT INTO {table} ({', '.join(_quoted(n) for n in filled)}, "
