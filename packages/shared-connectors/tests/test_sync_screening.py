@@ -186,3 +186,44 @@ def test_a_raw_file_that_cannot_be_written_fails_the_sync_and_its_batch_is_not_l
     assert (again.records_fetched, again.records_loaded, again.records_unchanged) == (5, 4, 0)
     kept = home.raw.read_raw("acme", again.connector_id or "", 10)
     assert {k for t in kept for k in t.column("ID").to_pylist()} == {"a", "b", "c", "d", "e"}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_records_hashed_as_read_keep_the_hash_of_their_arrow_batch(home: Home, kind: str) -> None:
+    """The reader's hashes are those an earlier release computed over the batch it read, so a
+    warehouse loaded by one still finds its records unchanged; and the column stays unseen."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from growthnav.connectors.base import RAW_HASH_COLUMN, as_table
+
+    home.write(*ROWS)
+    if kind == "parquet":
+        csv, home.export = home.export, home.export.with_suffix(".parquet")
+        duckdb.execute(
+            "COPY (SELECT *, 7::BIGINT AS N, 2.5::DOUBLE AS X, TIMESTAMP '2024-01-01' AS T, "
+            "1.25::DECIMAL(9, 2) AS D, true AS B, NULL::INTEGER AS Z "
+            f"FROM read_csv('{csv}', all_varchar = true)) TO '{home.export}' (FORMAT parquet)"
+        )
+    connector = get_registry().create(home.config(batch_size=3))
+    # As a sync reads the file (and as an earlier release screened it): no hash column.
+    as_read = pa.concat_tables(as_table(b) for b in connector.fetch_batches())
+    assert RAW_HASH_COLUMN not in as_read.column_names
+    normalizer = connector.normalizer().batch_normalizer
+    expected, _ = home.warehouse.screen(
+        "acme", "x", as_read, as_read.column("ID"), normalizer.fingerprint, match=False
+    )
+    connector.close()
+
+    result = home.sync(batch_size=3)
+    rows = home.warehouse.query('SELECT transaction_id, _raw_hash FROM "acme".conversion_rows')
+    stored = {r["transaction_id"]: r["_raw_hash"] for r in rows.to_pylist()}
+    by_id = dict(zip(as_read.column("ID").to_pylist(), expected.to_pylist(), strict=True))
+    assert stored == {k: by_id[k] for k in ("a", "b", "d", "e")}
+    # Neither the raw copies nor the rejects' raw records hold the column.
+    raw = home.raw.directory("acme", result.connector_id or "")
+    for path in raw.glob("*.parquet"):
+        assert RAW_HASH_COLUMN not in pq.read_schema(path).names
+    (reject,) = home.warehouse.read_rejects("acme").to_pylist()
+    assert RAW_HASH_COLUMN not in reject["raw_record"]
+    assert home.sync(batch_size=3).records_unchanged == 4

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 from growthnav.conversions import CONVERSION_SCHEMA, BatchNormalizer
@@ -242,6 +243,35 @@ def test_screen_holds_records_loaded_from_the_same_raw_record(
     # Other rules or settings, or another connector: nothing is held.
     assert not any(warehouse.screen("acme", "pos-1", table, keys, "rules-2")[1].to_pylist())
     assert not any(warehouse.screen("acme", "pos-9", table, keys, "rules-1")[1].to_pylist())
+
+
+def test_screen_takes_the_hashes_a_source_computed_as_it_read(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    from growthnav.warehouse.duckdb_warehouse import raw_hash_sql
+
+    _load_screened(warehouse, ROWS, "rules-1")
+    table, keys = _screen_rows([ROWS[1], dict(ROWS[0], amount="$99.00")])
+    computed, held = warehouse.screen("acme", "pos-1", table, keys, "rules-1")
+    # The same SQL run by the reader (columns in any order) gives the screen's own hashes.
+    reader = duckdb.connect()
+    reader.register("as_read", table)
+    expression = raw_hash_sql("rules-1", reversed(table.column_names))
+    read = reader.sql(f"SELECT {expression} AS h FROM as_read").to_arrow_table()
+    read = read.column("h").combine_chunks()
+    assert read.equals(computed)
+    given, held_given = warehouse.screen("acme", "pos-1", table, keys, "rules-1", hashes=read)
+    assert given.equals(computed)
+    assert held_given.equals(held)
+    assert held.to_pylist() == [True, False]
+    # Without matching, the given hashes come back as they are.
+    alone, none_held = warehouse.screen(
+        "acme", "pos-1", table, keys, "rules-1", match=False, hashes=read
+    )
+    assert alone.equals(read)
+    assert none_held.to_pylist() == [False, False]
+    with pytest.raises(ValueError, match="1 raw hashes for a batch of 2 records"):
+        warehouse.screen("acme", "pos-1", table, keys, "rules-1", hashes=read[:1])
 
 
 def test_screen_holds_an_id_only_when_every_row_of_it_is_unchanged(

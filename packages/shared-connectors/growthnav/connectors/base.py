@@ -51,6 +51,11 @@ logger = logging.getLogger(__name__)
 #: A batch as adapters hand it over: Arrow (tabular sources) or a list of dicts (APIs).
 RawBatch = pa.Table | pa.RecordBatch | Sequence[dict[str, Any]]
 
+#: The column in which an adapter hands over each record's raw hash, computed as it read the
+#: record (see ``BaseConnector.raw_hash_sql``). It is not a column of the source: the sink
+#: takes it out before anything else sees the batch.
+RAW_HASH_COLUMN = "__gn_raw_hash"
+
 _SOURCE_BY_CATEGORY = {
     ConnectorCategory.POS: ConversionSource.POS,
     ConnectorCategory.CRM: ConversionSource.CRM,
@@ -163,6 +168,10 @@ class BaseConnector(ABC):
         self._normalizer: Normalizer | None = None
         #: True while an incremental sync runs (adapters may skip what they already read).
         self.incremental = False
+        #: While a sync screens its batches: the SQL of a raw record's hash over the named
+        #: columns (set by the sink). An adapter that reads through DuckDB may add it to its
+        #: Arrow batches as ``RAW_HASH_COLUMN``, which spares the sink hashing them again.
+        self.raw_hash_sql: Callable[[Sequence[str]], str] | None = None
         label = f"{config.connector_type.value} connector {config.name!r}"
         inline: dict[str, Any] = dict(config.credentials)
         if not inline and config.credentials_secret_path:
@@ -363,10 +372,11 @@ class BaseConnector(ABC):
                 since = self.resume_point()
             normalizer = self.normalizer().batch_normalizer
             cursor = _parse_cursor(result.cursor) if self.cursor_field else None
-            batches = self.fetch_batches(since=since, until=until)
+            # Before the fetch: the screener may ask the adapter to hash records as it reads.
             screen = (
                 sink.screener(self, normalizer) if isinstance(sink, ScreeningSink) else unscreened
             )
+            batches = self.fetch_batches(since=since, until=until)
             ahead = sink.prepare_load if isinstance(sink, ScreeningSink) else None
             for item, normalized in normalizer.prepare_and_normalize(
                 batches, lambda batch: _screened_part(screen(batch)), ahead
@@ -413,6 +423,7 @@ class BaseConnector(ABC):
             if not isinstance(exc, ConnectorError | FieldMapError):
                 logger.debug("Sync failure detail", exc_info=True)
         finally:
+            self.raw_hash_sql = None
             if isinstance(sink, ScreeningSink):
                 sink.close()
             result.completed_at = datetime.now(UTC)

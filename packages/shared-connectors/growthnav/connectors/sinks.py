@@ -6,16 +6,24 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from growthnav.connectors.base import RawBatch, ScreenedBatch, as_table, unscreened
+from growthnav.connectors.base import (
+    RAW_HASH_COLUMN,
+    RawBatch,
+    ScreenedBatch,
+    as_table,
+    unscreened,
+)
 from growthnav.connectors.source_files import SourceFile
 from growthnav.conversions import NormalizedBatch
 from growthnav.conversions.batch import BatchNormalizer
 from growthnav.warehouse import DuckDBWarehouse, LoadCounts, Warehouse
+from growthnav.warehouse.duckdb_warehouse import raw_hash_sql
 from growthnav.warehouse.raw_records import DuckDBRawStore
 
 if TYPE_CHECKING:
@@ -100,8 +108,14 @@ class WarehouseSink:
             stale = not connector.incremental and kept > RAW_REWRITE_RATIO * rows.total
             self.rewrite_raw = stale or kept < rows.raw_hashed
 
+        connector.raw_hash_sql = partial(raw_hash_sql, salt)
+
         def screen(batch: RawBatch) -> ScreenedBatch:
             table = as_table(batch) if isinstance(batch, pa.Table | pa.RecordBatch) else None
+            read_hashes = None
+            if table is not None and RAW_HASH_COLUMN in table.column_names:
+                read_hashes = table.column(RAW_HASH_COLUMN).combine_chunks()
+                table = batch = table.drop_columns([RAW_HASH_COLUMN])
             keys = None if table is None else normalizer.record_keys(table)
             if table is None or keys is None or table.num_rows == 0:
                 return ScreenedBatch(batch, batch)
@@ -110,7 +124,7 @@ class WarehouseSink:
             with self._lock:
                 on_the_way = [c for _, ids in self._pending for c in ids.chunks]
             hashes, held = warehouse.screen(
-                customer_id, connector_id, table, keys, salt, match=match
+                customer_id, connector_id, table, keys, salt, match=match, hashes=read_hashes
             )
             if on_the_way and pc.any(held).as_py():
                 written_yet = pc.is_in(keys, value_set=pa.chunked_array(on_the_way, keys.type))

@@ -25,7 +25,7 @@ finds it by that hash (:meth:`DuckDBWarehouse.screen`) and skips normalizing it 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -147,6 +147,17 @@ def _view_sql(view: str, table: str, stored: frozenset[str]) -> str:
 def _filled(batch: pa.Table) -> list[str]:
     """The columns of ``batch`` holding at least one value."""
     return [n for n in batch.schema.names if batch.column(n).null_count < batch.num_rows]
+
+
+def raw_hash_sql(salt: str, columns: Iterable[str], alias: str = "") -> str:
+    """SQL for a raw record's hash: ``salt`` and its columns' values, in column-name order.
+
+    The one form of the hash :meth:`DuckDBWarehouse.screen` keeps, so that a source reading
+    through DuckDB can compute it as it reads. ``alias`` qualifies the columns.
+    """
+    prefix = f"{alias}." if alias else ""
+    values = ", ".join(prefix + _quoted(n) for n in sorted(columns))
+    return f"hash({sql_text(salt)}, {values})"
 
 
 def _key_hash(key: tuple[str, ...], alias: str) -> str:
@@ -494,6 +505,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         salt: str,
         *,
         match: bool = True,
+        hashes: pa.Array[Any] | None = None,
     ) -> tuple[pa.Array[Any], pa.Array[Any]]:
         """Hash each raw record, and tell which ones the warehouse already holds as they are.
 
@@ -502,12 +514,22 @@ class DuckDBWarehouse(KeyedWarehouse):
         conversion of its key was loaded from a record with the same hash and the same salt,
         and every row of that key in ``raw`` has that hash. Returns (hash per row, held or
         not per row); with ``match`` false, only the hashes (nothing held). Columns are hashed
-        in name order, so reordered columns change nothing.
+        in name order, so reordered columns change nothing. ``hashes`` are the records' hashes
+        when the source computed them as it read (:func:`raw_hash_sql`).
         """
         self.ensure_customer(customer_id)
+        if hashes is not None and len(hashes) != raw.num_rows:
+            raise ValueError(f"{len(hashes)} raw hashes for a batch of {raw.num_rows} records")
+        if hashes is not None and not match:
+            return hashes, pa.repeat(False, len(hashes)).cast(pa.bool_())
         names = sorted(raw.column_names)
-        columns = ", ".join(f"s.{_quoted(n)}" for n in names)
-        incoming = raw.select(names).append_column("__gn_key", keys)
+        if hashes is None:
+            incoming = raw.select(names)
+            hash_sql = raw_hash_sql(salt, names, "s")
+        else:
+            incoming = pa.table({"__gn_h": hashes})
+            hash_sql = "s.__gn_h"
+        incoming = incoming.append_column("__gn_key", keys)
         incoming = incoming.append_column("__gn_i", row_positions(raw.num_rows))
         if incoming.num_rows > _SCAN_CHUNK:
             # DuckDB scans an Arrow table in parallel by chunk.
@@ -520,7 +542,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         }
         key_hash = _key_hash_of([key_parts[k] for k in CONVERSION_KEY])
         table = self._table(customer_id, ROWS_TABLE)
-        hashed = f"SELECT __gn_i, __gn_key, hash({sql_text(salt)}, {columns}) AS h FROM screened s"
+        hashed = f"SELECT __gn_i, __gn_key, {hash_sql} AS h FROM screened s"
         with self.connection() as connection:
             connection.register("screened", incoming)
             if match:
@@ -537,9 +559,7 @@ class DuckDBWarehouse(KeyedWarehouse):
                         keys.combine_chunks(), result.column("same").combine_chunks()
                     )
             # A projection keeps the scan's order (preserve_insertion_order): no sort needed.
-            result = arrow_result(
-                connection, f"SELECT hash({sql_text(salt)}, {columns}) AS h FROM screened s"
-            )
+            result = arrow_result(connection, f"SELECT {hash_sql} AS h FROM screened s")
         hashes = result.column("h").combine_chunks()
         return hashes, pa.repeat(False, len(hashes)).cast(pa.bool_())
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from growthnav.connectors.adapters.jsonl import read_jsonl, text_encoding
 from growthnav.connectors.arrow_batches import gathered, read_ahead
-from growthnav.connectors.base import RawBatch, TabularConnector
+from growthnav.connectors.base import RAW_HASH_COLUMN, RawBatch, TabularConnector
 from growthnav.connectors.config import ConnectorCategory, ConnectorConfig, ConnectorType
 from growthnav.connectors.exceptions import SchemaError
 from growthnav.connectors.registry import get_registry
@@ -428,6 +428,13 @@ class FileConnector(TabularConnector):
                     return
                 sql = self._select_sql(path, fmt, relation, since, until)
                 try:
+                    if self.raw_hash_sql is not None:
+                        # Hashed as read: cheaper than a second pass over the Arrow batch.
+                        columns = connection.sql(sql).columns
+                        sql = (
+                            f"SELECT *, {self.raw_hash_sql(columns)} AS {RAW_HASH_COLUMN} "
+                            f"FROM ({sql})"
+                        )
                     for batch in gathered(connection.sql(sql).to_arrow_reader(size), size):
                         # Its rows as the file holds them: the file can be their raw copy.
                         yield batch if whole is None else whole.tag(batch)
