@@ -218,33 +218,39 @@ def run_insert_only(path: Path, home: Path) -> dict[str, Any]:
 
     The rows are normalized to a Parquet file first (not timed), then one INSERT...SELECT
     computes the key and row hashes as the warehouse's merge does and writes every column the
-    warehouse stores (those holding a value) of every row.
+    warehouse stores (those holding a value, the profile columns as their profile's number) of
+    every row.
     """
     from growthnav.conversions import CONVERSION_SCHEMA
     from growthnav.warehouse import DuckDBWarehouse
     from growthnav.warehouse.base import CONVERSION_KEY, MANAGED_COLUMNS
+    from growthnav.warehouse.duckdb_warehouse import PROFILE_COLUMNS
 
     staged = home / "conversions.parquet"
     filled: set[str] = set()
+    profile: dict[str, Any] = {}
     with pq.ParquetWriter(staged, CONVERSION_SCHEMA) as writer:
         for batch in normalized_batches(path):
             conversions = batch.conversions
             filled |= {
                 n for n in conversions.column_names if conversions[n].null_count < len(conversions)
             }
+            profile = {n: conversions[n][0].as_py() for n in PROFILE_COLUMNS}  # one per file
             writer.write_table(conversions)
     warehouse = DuckDBWarehouse(home / "warehouse.duckdb")
     warehouse.ensure_customer("bench")
     names = [n for n in CONVERSION_SCHEMA.names if n in filled]
-    columns = ", ".join(f'"{n}"' for n in names)
+    stored = [n for n in names if n not in PROFILE_COLUMNS]
+    columns = ", ".join(f'"{n}"' for n in stored)
     key = ", ".join(f'"{n}"' for n in CONVERSION_KEY)
     values = ", ".join(f'"{n}"' for n in names if n not in (*CONVERSION_KEY, *MANAGED_COLUMNS))
     with warehouse.connection() as connection:
         table, _ = warehouse.stored_conversions(connection, "bench", names)
+        number = warehouse.profile(connection, "bench", profile)
         watch = Stopwatch()
         connection.execute(
-            f"INSERT INTO {table} ({columns}, _key_hash, _row_hash) "
-            f"SELECT {columns}, md5_number(concat_ws(chr(31), {key})), hash({values}) "
+            f"INSERT INTO {table} ({columns}, _profile, _key_hash, _row_hash) "
+            f"SELECT {columns}, {number}, md5_number(concat_ws(chr(31), {key})), hash({values}) "
             f"FROM read_parquet('{staged}')"
         )
         connection.execute("CHECKPOINT")

@@ -385,7 +385,7 @@ def test_ids_and_emails_are_stored_with_zstd_and_other_text_as_duckdb_chooses(
     ).to_pylist()
     compression = {row["column_name"]: row["compression"] for row in stored}
     assert {compression[c] for c in ("transaction_id", "user_id", "email")} == {"ZSTD"}
-    assert compression["source_system"] != "ZSTD"
+    assert compression["connector_id"] != "ZSTD"
 
 
 def stored_columns(warehouse: DuckDBWarehouse) -> set[str]:
@@ -440,3 +440,41 @@ def test_a_failed_load_adds_no_column(warehouse: DuckDBWarehouse) -> None:
         warehouse.load("acme", batch.conversions, bad_rejects)
     assert "user_id" not in stored_columns(warehouse)
     assert warehouse.read_conversions("acme").column("transaction_id").to_pylist() == ["a", "b"]
+
+
+def test_a_connectors_constants_are_stored_once_per_combination(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    warehouse.upsert_conversions("acme", normalized(ROWS).conversions)
+    # Customer, source system, type, source and currency: one profile, no column per row.
+    assert {"customer_id", "source_system", "currency", "source"}.isdisjoint(
+        stored_columns(warehouse)
+    )
+    assert warehouse.query('SELECT count(*) AS n FROM "acme".conversion_profiles').to_pylist() == [
+        {"n": 1}
+    ]
+    first = warehouse.read_conversions("acme").to_pylist()
+    assert {(r["customer_id"], r["source_system"], r["currency"]) for r in first} == {
+        ("acme", "pos", "USD")
+    }
+    # A batch of several combinations (a currency per row, another source system): each row
+    # keeps its own, and a changed row takes its new one.
+    mixed = BatchNormalizer(
+        "acme", {**MAP, "cur": "currency"}, connector_id="pos-1", source_system="till"
+    )
+    rows = [dict(ROWS[0], cur="EUR"), dict(ROWS[1], id="d", cur="USD"), dict(ROWS[1], cur=None)]
+    assert warehouse.upsert_conversions("acme", mixed.normalize(rows).conversions) == LoadCounts(
+        1, 2, 0
+    )
+    read = {
+        r["transaction_id"]: (r["currency"], r["source_system"])
+        for r in warehouse.read_conversions("acme").to_pylist()
+    }
+    assert read == {"a": ("EUR", "till"), "b": ("USD", "till"), "d": ("USD", "till")}
+    assert warehouse.query('SELECT count(*) AS n FROM "acme".conversion_profiles').to_pylist() == [
+        {"n": 3}
+    ]
+    # The view filters on them as on any column.
+    assert warehouse.query(
+        "SELECT transaction_id FROM acme.conversions WHERE currency = 'EUR'"
+    ).to_pylist() == [{"transaction_id": "a"}]

@@ -17,6 +17,11 @@ and the fields most sources leave empty (click ids, UTM tags, names...) cost as 
 empty as filled, together about a third of a load. A column is added to the table the first
 time a batch holds a value for it; until then the view reads it as NULL.
 
+The columns a connector fills with one value (customer, source system, conversion type,
+source, usually the currency) are not stored per row either: each distinct combination is a
+row of ``conversion_profiles``, and a conversion keeps its combination's number
+(``_profile``), which the view looks up.
+
 A conversion loaded by a sync also keeps ``_raw_hash``: a hash of the raw record it came from
 and of the normalizer's rules and settings. A later sync reading the same record unchanged
 finds it by that hash (:meth:`DuckDBWarehouse.screen`) and skips normalizing it again.
@@ -97,20 +102,14 @@ _ZSTD_COLUMNS = frozenset({"transaction_id", "user_id", "email"})
 
 #: The table holding a customer's conversions; ``conversions`` is a view over it.
 ROWS_TABLE = "conversion_rows"
-#: Columns ``conversion_rows`` always has: those every conversion fills. The others are added
-#: when a batch first holds a value for them.
-_ALWAYS_STORED = frozenset(
-    {
-        "customer_id",
-        "connector_id",
-        "source_system",
-        "transaction_id",
-        "timestamp",
-        "currency",
-        "conversion_type",
-        "source",
-    }
-)
+#: Columns ``conversion_rows`` always has: those every conversion fills (besides the profile
+#: columns). The others are added when a batch first holds a value for them.
+_ALWAYS_STORED = frozenset({"connector_id", "transaction_id", "timestamp"})
+#: The table of the combinations of ``PROFILE_COLUMNS`` a customer's conversions hold.
+PROFILES_TABLE = "conversion_profiles"
+#: Columns a connector's conversions hold one value in (a batch of them, one combination).
+#: Stored per row, each cost a load about as much as a column of distinct values.
+PROFILE_COLUMNS = ("customer_id", "source_system", "conversion_type", "source", "currency")
 
 
 def _column_sql(field: pa.Field[Any], key: tuple[str, ...]) -> str:
@@ -132,16 +131,35 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _view_sql(view: str, table: str, stored: frozenset[str]) -> str:
-    """``conversions``: every column of the schema, NULL where the table stores none."""
-    columns = [
-        _quoted(f.name) if f.name in stored else f"NULL::{_sql_type(f.type)} AS {_quoted(f.name)}"
-        for f in CONVERSION_SCHEMA
-    ]
+def _view_sql(view: str, table: str, profiles: str, stored: frozenset[str]) -> str:
+    """``conversions``: every column of the schema, NULL where the table stores none.
+
+    Profile columns come from the row's profile; a table of an earlier release may still
+    hold them for its older rows (then without a profile).
+    """
+    columns = []
+    for f in CONVERSION_SCHEMA:
+        name = _quoted(f.name)
+        if f.name in PROFILE_COLUMNS:
+            value = f"coalesce(p.{name}, r.{name})" if f.name in stored else f"p.{name}"
+        else:
+            value = f"r.{name}" if f.name in stored else f"NULL::{_sql_type(f.type)}"
+        columns.append(f"{value} AS {name}")
     return (
         f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(columns)}, "
-        f"{', '.join(BOOKKEEPING)} FROM {table}"
+        f"{', '.join(f'r.{b}' for b in BOOKKEEPING)} "
+        f"FROM {table} r LEFT JOIN {profiles} p ON r._profile = p._profile"
     )
+
+
+def _one_value(column: pa.ChunkedArray[Any]) -> tuple[bool, Any]:
+    """(True, the value) when every row of ``column`` holds the same value (or none)."""
+    if column.null_count == len(column):
+        return True, None
+    if column.null_count:
+        return False, None
+    low, high = pc.min_max(column).values()
+    return low == high, low.as_py()
 
 
 def _filled(batch: pa.Table) -> list[str]:
@@ -282,12 +300,24 @@ class DuckDBWarehouse(KeyedWarehouse):
                 )
             always = pa.schema([f for f in CONVERSION_SCHEMA if f.name in _ALWAYS_STORED])
             connection.execute(_ddl(rows, always, CONVERSION_KEY))
+            profiles = pa.schema([CONVERSION_SCHEMA.field(n) for n in PROFILE_COLUMNS])
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table(customer_id, PROFILES_TABLE)} "
+                f"(_profile INTEGER PRIMARY KEY, "
+                f"{', '.join(_column_sql(f, CONVERSION_KEY) for f in profiles)})"
+            )
             connection.execute(
                 _ddl(self._table(customer_id, "conversion_rejects"), REJECT_SCHEMA, REJECT_KEY)
             )
-            for table, key in (
-                (rows, CONVERSION_KEY),
-                (self._table(customer_id, "conversion_rejects"), REJECT_KEY),
+            # A table of an earlier release keeps storing the profile columns it has.
+            stored = self._stored_columns(connection, customer_id)
+            connection.execute(f"ALTER TABLE {rows} ADD COLUMN IF NOT EXISTS _profile INTEGER")
+            for table, key_parts in (
+                (
+                    rows,
+                    [_quoted(k) if k in stored else sql_text(customer_id) for k in CONVERSION_KEY],
+                ),
+                (self._table(customer_id, "conversion_rejects"), [_quoted(k) for k in REJECT_KEY]),
             ):
                 # Tables of earlier releases get the hashes (a NULL row hash: seen as changed).
                 for column, kind in (
@@ -299,16 +329,10 @@ class DuckDBWarehouse(KeyedWarehouse):
                         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
                     )
                 connection.execute(
-                    f"UPDATE {table} t SET _key_hash = {_key_hash(key, 't')} "
+                    f"UPDATE {table} SET _key_hash = {_key_hash_of(key_parts)} "
                     "WHERE _key_hash IS NULL"
                 )
-            connection.execute(
-                _view_sql(
-                    self._table(customer_id, "conversions"),
-                    rows,
-                    self._stored_columns(connection, customer_id),
-                )
-            )
+            self._refresh_view(connection, customer_id)
         finally:
             connection.close()
         self._ready.add(customer_id)
@@ -343,15 +367,78 @@ class DuckDBWarehouse(KeyedWarehouse):
         self.ensure_customer(customer_id)
         table = self._table(customer_id, ROWS_TABLE)
         stored = self._stored_columns(connection, customer_id)
-        missing = [c for c in columns if c not in stored]
+        missing = [c for c in columns if c not in stored and c not in PROFILE_COLUMNS]
         if missing:
             fields = {f.name: f for f in CONVERSION_SCHEMA}
             for name in missing:
                 column = _column_sql(fields[name], CONVERSION_KEY)
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
-            stored = self._stored_columns(connection, customer_id)
-            connection.execute(_view_sql(self._table(customer_id, "conversions"), table, stored))
+            stored = self._refresh_view(connection, customer_id)
         return table, stored
+
+    def _refresh_view(
+        self, connection: duckdb.DuckDBPyConnection, customer_id: str
+    ) -> frozenset[str]:
+        """Define ``conversions`` over the columns the table has now; returns those."""
+        stored = self._stored_columns(connection, customer_id)
+        connection.execute(
+            _view_sql(
+                self._table(customer_id, "conversions"),
+                self._table(customer_id, ROWS_TABLE),
+                self._table(customer_id, PROFILES_TABLE),
+                stored,
+            )
+        )
+        return stored
+
+    def profile(
+        self, connection: duckdb.DuckDBPyConnection, customer_id: str, values: Mapping[str, Any]
+    ) -> int:
+        """The number of the profile holding ``values`` (one per column), added if new.
+
+        Runs in ``connection``'s transaction.
+        """
+        profiles = self._table(customer_id, PROFILES_TABLE)
+        params = [values.get(n) for n in PROFILE_COLUMNS]
+        same = " AND ".join(f"{_quoted(n)} IS NOT DISTINCT FROM ?" for n in PROFILE_COLUMNS)
+        found = connection.execute(
+            f"SELECT _profile FROM {profiles} WHERE {same}", params
+        ).fetchall()
+        if found:
+            return int(found[0][0])
+        added = connection.execute(
+            f"INSERT INTO {profiles} SELECT coalesce(max(_profile), 0) + 1, "
+            f"{', '.join('?' for _ in PROFILE_COLUMNS)} FROM {profiles} RETURNING _profile",
+            params,
+        ).fetchall()
+        return int(added[0][0])
+
+    def _profiles_of(
+        self, connection: duckdb.DuckDBPyConnection, customer_id: str, batch: pa.Table
+    ) -> str:
+        """SQL for each row's profile number, the batch aliased ``s``.
+
+        A literal when the batch holds one combination (a connector's batch does); otherwise
+        the batch's combinations are added and each row's is looked up.
+        """
+        values: dict[str, Any] = {}
+        for name in PROFILE_COLUMNS:
+            single, value = _one_value(batch.column(name))
+            if not single:
+                break
+            values[name] = value
+        else:
+            return str(self.profile(connection, customer_id, values))
+        connection.register("profiled", batch.select(list(PROFILE_COLUMNS)))
+        combinations = connection.execute("SELECT DISTINCT * FROM profiled").fetchall()
+        for combination in combinations:
+            self.profile(
+                connection, customer_id, dict(zip(PROFILE_COLUMNS, combination, strict=True))
+            )
+        same = " AND ".join(
+            f"p.{_quoted(n)} IS NOT DISTINCT FROM s.{_quoted(n)}" for n in PROFILE_COLUMNS
+        )
+        return f"(SELECT p._profile FROM {self._table(customer_id, PROFILES_TABLE)} p WHERE {same})"
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -387,7 +474,8 @@ class DuckDBWarehouse(KeyedWarehouse):
             return self._merge_in(connection, table, batch, key, raw_hashes, hashes)
         self._clear_rejects(connection, customer_id, batch)
         table, stored = self.stored_conversions(connection, customer_id, _filled(batch))
-        return self._merge_in(connection, table, batch, key, raw_hashes, hashes, stored)
+        profile = self._profiles_of(connection, customer_id, batch)
+        return self._merge_in(connection, table, batch, key, raw_hashes, hashes, stored, profile)
 
     def _clear_rejects(
         self, connection: duckdb.DuckDBPyConnection, customer_id: str, conversions: pa.Table
@@ -577,6 +665,7 @@ class DuckDBWarehouse(KeyedWarehouse):
         raw_hashes: pa.Array[Any] | None = None,
         hashes: pa.Table | None = None,
         stored: frozenset[str] | None = None,
+        profile: str | None = None,
     ) -> tuple[int, int]:
         """Update the rows whose values changed, insert the new ones; (inserted, updated).
 
@@ -584,11 +673,18 @@ class DuckDBWarehouse(KeyedWarehouse):
         merged row keeps its raw record's hash, also where its values did not change.
         ``hashes`` are the batch's own (:func:`_hash_columns`) when computed ahead. ``stored``
         are the table's columns when it lacks some of the batch's (empty in the batch).
+        ``profile`` is SQL for a row's profile number (the batch aliased ``s``): the profile
+        columns the table does not store are then kept there.
         """
         names = batch.schema.names
-        values = [
+        kept = [
             n
             for n in names
+            if profile is None or n not in PROFILE_COLUMNS or (stored is not None and n in stored)
+        ]
+        values = [
+            n
+            for n in kept
             if n not in key and n not in MANAGED_COLUMNS and (stored is None or n in stored)
         ]
         batch = batch.combine_chunks()
@@ -627,20 +723,26 @@ class DuckDBWarehouse(KeyedWarehouse):
             fresh = batch if len(new_rows) == batch.num_rows else batch.take(new_rows)
             # A column empty throughout is left to its default (NULL): DuckDB stores that
             # faster than a NULL it is handed.
-            filled = _filled(fresh.select(names))
+            filled = _filled(fresh.select(kept))
+            columns = [_quoted(n) for n in filled]
+            selected = [f"s.{_quoted(n)}" for n in filled]
+            if profile is not None:
+                columns.append("_profile")
+                selected.append(profile)
             connection.register("fresh", fresh.combine_chunks())
             connection.execute(
-                f"INSERT INTO {table} ({', '.join(_quoted(n) for n in filled)}, "
-                f"_key_hash, _row_hash, _raw_hash) "
-                f"SELECT {', '.join(f's.{_quoted(n)}' for n in filled)}, {key_hash}, "
-                f"s._gn_row, {raw} FROM fresh s"
+                f"INSERT INTO {table} ({', '.join(columns)}, _key_hash, _row_hash, _raw_hash) "
+                f"SELECT {', '.join(selected)}, {key_hash}, s._gn_row, {raw} FROM fresh s"
             )
         if changed.num_rows:
             rows = batch.take(changed.column("_gn_i")).append_column(
                 "_gn_row_id", changed.column("row_id")
             )
             connection.register("changed", rows.combine_chunks())
-            updates = ", ".join(f"{_quoted(n)} = s.{_quoted(n)}" for n in values)
+            updates = ", ".join(
+                [f"{_quoted(n)} = s.{_quoted(n)}" for n in values]
+                + ([f"_profile = {profile}"] if profile is not None else [])
+            )
             # Without raw hashes (a re-map, a direct upsert) the row's old one no longer
             # describes its values: it is cleared, so no sync skips the row on its strength.
             connection.execute(
