@@ -160,10 +160,18 @@ def test_a_table_made_with_a_primary_key_and_no_hashes_still_merges(tmp_path: Pa
             "transaction_id)"
         )
     later = DuckDBWarehouse(path)
+
+    def constants() -> set[tuple[Any, ...]]:
+        rows = later.read_conversions("acme").to_pylist()
+        return {(r["customer_id"], r["source_system"], r["currency"], r["source"]) for r in rows}
+
+    # Its rows keep their own constants; rows loaded now take them from a profile.
+    assert constants() == {("acme", "pos", "USD", "other")}
     changed = [dict(ROWS[0], amount="$11.00"), ROWS[1], dict(ROWS[1], id="d")]
     # Rows without a hash count as changed once; then the hash recognises them.
     assert later.upsert_conversions("acme", normalized(changed).conversions) == LoadCounts(1, 2, 0)
     assert later.upsert_conversions("acme", normalized(changed).conversions) == LoadCounts(0, 0, 3)
+    assert constants() == {("acme", "pos", "USD", "other")}
     with duckdb.connect(str(path)) as connection:
         [(rows,)] = connection.execute('SELECT count(*) FROM "acme".conversions').fetchall()
     assert rows == 3
