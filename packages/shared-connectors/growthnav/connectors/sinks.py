@@ -90,7 +90,9 @@ class WarehouseSink:
         Only Arrow batches whose transaction id is one text column are screened. A record is
         left out only when every row of its id in the batch is as the warehouse loaded it, and
         no earlier batch still on its way to the warehouse holds its id: the last row of an
-        id still wins. Every row gets its raw hash, kept with its conversion.
+        id still wins. Every row gets its raw hash, kept with its conversion. The connector is
+        handed the hash's SQL (``raw_hash_sql``): an adapter that adds the hashes as it reads
+        spares the screen a pass over the batch.
         """
         warehouse = self.warehouse
         if not isinstance(warehouse, DuckDBWarehouse):
