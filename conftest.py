@@ -78,6 +78,7 @@ def bqemulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]
     log = (folder / "bqemulator.log").open("w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["TMPDIR"] = str(folder)  # its upload directory goes with the test's files
     process = subprocess.Popen(
         command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
     )
