@@ -152,6 +152,13 @@ def _view_sql(view: str, table: str, profiles: str, stored: frozenset[str]) -> s
     )
 
 
+def _same_profile(value: str) -> str:
+    """SQL: profile ``p`` holds each profile column's ``value`` (``{}``: the column's name)."""
+    return " AND ".join(
+        f"p.{_quoted(n)} IS NOT DISTINCT FROM {value.format(_quoted(n))}" for n in PROFILE_COLUMNS
+    )
+
+
 def _one_value(column: pa.ChunkedArray[Any]) -> tuple[bool, Any]:
     """(True, the value) when every row of ``column`` holds the same value (or none)."""
     if column.null_count == len(column):
@@ -400,9 +407,8 @@ class DuckDBWarehouse(KeyedWarehouse):
         """
         profiles = self._table(customer_id, PROFILES_TABLE)
         params = [values.get(n) for n in PROFILE_COLUMNS]
-        same = " AND ".join(f"{_quoted(n)} IS NOT DISTINCT FROM ?" for n in PROFILE_COLUMNS)
         found = connection.execute(
-            f"SELECT _profile FROM {profiles} WHERE {same}", params
+            f"SELECT _profile FROM {profiles} p WHERE {_same_profile('?')}", params
         ).fetchall()
         if found:
             return int(found[0][0])
@@ -435,10 +441,8 @@ class DuckDBWarehouse(KeyedWarehouse):
             self.profile(
                 connection, customer_id, dict(zip(PROFILE_COLUMNS, combination, strict=True))
             )
-        same = " AND ".join(
-            f"p.{_quoted(n)} IS NOT DISTINCT FROM s.{_quoted(n)}" for n in PROFILE_COLUMNS
-        )
-        return f"(SELECT p._profile FROM {self._table(customer_id, PROFILES_TABLE)} p WHERE {same})"
+        profiles = self._table(customer_id, PROFILES_TABLE)
+        return f"(SELECT p._profile FROM {profiles} p WHERE {_same_profile('s.{}')})"
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -672,21 +676,13 @@ class DuckDBWarehouse(KeyedWarehouse):
         Of rows sharing a key, only the last is merged. With ``raw_hashes`` (one per row) each
         merged row keeps its raw record's hash, also where its values did not change.
         ``hashes`` are the batch's own (:func:`_hash_columns`) when computed ahead. ``stored``
-        are the table's columns when it lacks some of the batch's (empty in the batch).
-        ``profile`` is SQL for a row's profile number (the batch aliased ``s``): the profile
-        columns the table does not store are then kept there.
+        are the table's columns when it lacks some of the batch's (empty in the batch, or
+        profile columns). ``profile`` is SQL for a row's profile number (the batch aliased
+        ``s``), where the profile columns the table does not store are kept.
         """
         names = batch.schema.names
-        kept = [
-            n
-            for n in names
-            if profile is None or n not in PROFILE_COLUMNS or (stored is not None and n in stored)
-        ]
-        values = [
-            n
-            for n in kept
-            if n not in key and n not in MANAGED_COLUMNS and (stored is None or n in stored)
-        ]
+        kept = names if stored is None else [n for n in names if n in stored]
+        values = [n for n in kept if n not in key and n not in MANAGED_COLUMNS]
         batch = batch.combine_chunks()
         if hashes is None:
             hashes = _hash_columns(connection, batch, key)
