@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from growthnav.conversions import CONVERSION_SCHEMA, BatchNormalizer
 from growthnav.warehouse import DuckDBWarehouse, LoadCounts
+from growthnav.warehouse.duckdb_warehouse import DEFAULT_MEMORY_LIMIT
 
 MAP = {"id": "transaction_id", "ts": "timestamp", "amount": "value", "mail": "email"}
 
@@ -100,15 +101,34 @@ def test_customer_ids_that_cannot_name_a_dataset_are_refused(
 
 def test_home_default_and_memory_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROWTHNAV_HOME", str(tmp_path / "home"))
-    warehouse = DuckDBWarehouse(memory_limit="256MB")
+    warehouse = DuckDBWarehouse(memory_limit="300MB")
     assert warehouse.path == tmp_path / "home" / "warehouse.duckdb"
     warehouse.ensure_customer("acme")
     assert warehouse.path.exists()
     limit = warehouse.query("SELECT current_setting('memory_limit') AS m").column("m")[0].as_py()
-    assert limit.startswith("244") or "256" in limit or "MiB" in limit
+    assert limit == "286.1 MiB"  # 300 MB, as DuckDB shows it
     # DuckDB's progress bar would draw over a CLI's output on long loads.
     bar = warehouse.query("SELECT current_setting('enable_progress_bar') AS b").column("b")
     assert bar[0].as_py() is False
+
+
+def _limit(warehouse: DuckDBWarehouse) -> str:
+    limit: str = (
+        warehouse.query("SELECT current_setting('memory_limit') AS m").column("m")[0].as_py()
+    )
+    return limit
+
+
+def test_the_default_memory_limit_holds_however_another_connection_set_it(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    assert warehouse.memory_limit == DEFAULT_MEMORY_LIMIT == "256MB"
+    with warehouse.session():
+        assert _limit(warehouse) == "244.1 MiB"
+        # The limit is the open database's, shared by its connections: the next one restores it.
+        with warehouse.connection() as connection:
+            connection.execute("SET memory_limit = '100MB'")
+        assert _limit(warehouse) == "244.1 MiB"
 
 
 def test_a_failed_merge_leaves_the_table_as_it_was(warehouse: DuckDBWarehouse) -> None:

@@ -55,7 +55,11 @@ from growthnav.warehouse.base import (
     require_keys,
 )
 
-DEFAULT_MEMORY_LIMIT = "1GB"
+#: DuckDB's share of a sync's memory. It keeps the table's blocks as it writes and reads them,
+#: up to this limit, so a larger limit grows the process with the table, not with the batch
+#: (at 1GB, a sync of 8M rows peaked at 1.07 GiB); the batches in flight take the rest of a
+#: 1 GB budget. Beyond it, large queries spill to the file's temporary directory.
+DEFAULT_MEMORY_LIMIT = "256MB"
 #: Rows per chunk of an Arrow table DuckDB is to scan in parallel.
 _SCAN_CHUNK = 32_768
 
@@ -243,6 +247,11 @@ def _all_rows_same(keys: pa.Array[Any], same: pa.Array[Any]) -> pa.Array[Any]:
     return held
 
 
+def _memory_limit(connection: duckdb.DuckDBPyConnection) -> str:
+    row = connection.execute("SELECT current_setting('memory_limit')").fetchone()
+    return str(row[0]) if row else ""
+
+
 class DuckDBWarehouse(KeyedWarehouse):
     """Conversions in ``<customer_id>.conversions``, rejects in ``conversion_rejects``."""
 
@@ -252,11 +261,17 @@ class DuckDBWarehouse(KeyedWarehouse):
         self.path = Path(path) if path is not None else growthnav_home() / "warehouse.duckdb"
         self.memory_limit = memory_limit
         self._ready: set[str] = set()
+        #: ``memory_limit`` as DuckDB reports it once set (it rounds and reformats it).
+        self._limit_as_set: str | None = None
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = connect_quietly(str(self.path))
-        connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+        # Setting the limit hands every free page of the process back to the kernel (DuckDB
+        # trims the heap), which the next batch faults in again: set it only when it differs.
+        if self._limit_as_set is None or _memory_limit(connection) != self._limit_as_set:
+            connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+            self._limit_as_set = _memory_limit(connection)
         connection.execute("SET TimeZone = 'UTC'")
         return connection
 
@@ -702,12 +717,25 @@ class DuckDBWarehouse(KeyedWarehouse):
         connection.register("incoming", incoming)
         # The rows whose key the table holds: their position, the row's id, whether the values
         # differ and whether the raw hash does. Small (integers), so it comes back as Arrow.
-        match = arrow_result(
+        # The join reads the key hashes alone (the whole table's, a batch at a time); the rows
+        # it finds are then read by id (none in a connector's first sync).
+        found_rows = arrow_result(
             connection,
-            f"SELECT s._gn_i, t.rowid AS row_id, t._row_hash IS DISTINCT FROM s._gn_row "
-            f"AS changed, t._raw_hash IS DISTINCT FROM {raw} AS stale "
-            f"FROM incoming s JOIN {table} t ON t._key_hash = {key_hash}",
+            f"SELECT s._gn_i, t.rowid AS row_id FROM incoming s "
+            f"JOIN {table} t ON t._key_hash = {key_hash}",
         )
+        if not found_rows.num_rows:
+            match = found_rows.append_column("changed", pa.array([], pa.bool_())).append_column(
+                "stale", pa.array([], pa.bool_())
+            )
+        else:
+            connection.register("found_rows", found_rows)
+            match = arrow_result(
+                connection,
+                f"SELECT f._gn_i, f.row_id, t._row_hash IS DISTINCT FROM s._gn_row AS changed, "
+                f"t._raw_hash IS DISTINCT FROM {raw} AS stale FROM found_rows f "
+                f"JOIN incoming s ON s._gn_i = f._gn_i JOIN {table} t ON t.rowid = f.row_id",
+            )
         found = match.column("_gn_i")
         new_rows = pc.indices_nonzero(
             pc.invert(pc.is_in(incoming.column("_gn_i"), value_set=found.combine_chunks()))
