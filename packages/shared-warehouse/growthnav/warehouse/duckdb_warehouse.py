@@ -213,6 +213,9 @@ def _hash_columns(
     """
     values = [n for n in batch.schema.names if n not in key and n not in MANAGED_COLUMNS]
     row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
+    if batch.num_rows > _SCAN_CHUNK:
+        # DuckDB scans an Arrow table in parallel by chunk (slices: nothing is copied).
+        batch = pa.Table.from_batches(batch.to_batches(max_chunksize=_SCAN_CHUNK))
     connection.register("hashing", batch)
     try:
         return arrow_result(
