@@ -15,7 +15,7 @@ from growthnav.warehouse.duckdb_warehouse import DEFAULT_MEMORY_LIMIT
 MAP = {"id": "transaction_id", "ts": "timestamp", "amount": "value", "mail": "email"}
 
 
-def normalized(rows: list[dict[str, Any]], connector_id: str | None = "pos-1") -> Any:
+def normalized(rows: list[dict[str, Any]] | pa.Table, connector_id: str | None = "pos-1") -> Any:
     return BatchNormalizer("acme", MAP, connector_id=connector_id, source_system="pos").normalize(
         rows
     )
@@ -105,8 +105,7 @@ def test_home_default_and_memory_limit(tmp_path: Path, monkeypatch: pytest.Monke
     assert warehouse.path == tmp_path / "home" / "warehouse.duckdb"
     warehouse.ensure_customer("acme")
     assert warehouse.path.exists()
-    limit = warehouse.query("SELECT current_setting('memory_limit') AS m").column("m")[0].as_py()
-    assert limit == "286.1 MiB"  # 300 MB, as DuckDB shows it
+    assert _limit(warehouse) == "286.1 MiB"  # 300 MB, as DuckDB shows it
     # DuckDB's progress bar would draw over a CLI's output on long loads.
     bar = warehouse.query("SELECT current_setting('enable_progress_bar') AS b").column("b")
     assert bar[0].as_py() is False
@@ -398,6 +397,25 @@ def test_hashes_computed_ahead_load_as_the_merge_would_compute_them(
         warehouse.load(
             "acme", again.conversions, again.rejects[:0], hashes=warehouse.load_hashes(first)
         )
+
+
+def test_hashes_of_a_batch_scanned_in_parallel_stay_in_row_order(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    rows = 100_000  # three 32k-row slices and a rest, hashed by DuckDB's threads at once
+    source = pa.table(
+        {
+            "id": [f"t-{i}" for i in range(rows)],
+            "ts": ["2024-03-01T12:00:00Z"] * rows,
+            "amount": [f"{i % 997}.25" for i in range(rows)],
+        }
+    )
+    conversions = normalized(source).conversions
+    whole = warehouse.load_hashes(conversions)
+    # Below one slice each, so each is one chunk and one scan in order.
+    parts = [warehouse.load_hashes(conversions.slice(at, 20_000)) for at in range(0, rows, 20_000)]
+    assert whole.equals(pa.concat_tables(parts))
+    assert len(set(whole.column("_gn_k0").to_pylist())) == rows
 
 
 def test_ids_and_emails_are_stored_with_zstd_and_other_text_as_duckdb_chooses(
