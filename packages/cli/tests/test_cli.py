@@ -240,6 +240,21 @@ def test_test_discover_sync_status_and_remove(run: Any, export: Path) -> None:
     run("connectors", "remove", connector_id, "--yes", code=2)
 
 
+def test_a_duckdb_memory_limit_that_is_not_a_size_is_refused_before_a_sync(
+    run: Any, export: Path, home: Path
+) -> None:
+    connector_id = _add(run, export)
+    run("connectors", "discover", connector_id, "--apply")
+    env = {"GROWTHNAV_HOME": str(home), "COLUMNS": "160", "GROWTHNAV_DUCKDB_MEMORY_LIMIT": "lots"}
+    result = CliRunner().invoke(app, ["connectors", "sync", connector_id], env=env)
+    assert result.exit_code == 2, result.output
+    assert "GROWTHNAV_DUCKDB_MEMORY_LIMIT='lots' is not a memory size" in result.output
+    assert not (home / "warehouse.duckdb").exists()
+    env["GROWTHNAV_DUCKDB_MEMORY_LIMIT"] = "512MB"
+    synced = CliRunner().invoke(app, ["connectors", "sync", connector_id, "--json"], env=env)
+    assert json.loads(synced.stdout)["loaded"] == 2
+
+
 def test_identity_resolve_and_lookup(run: Any, export: Path) -> None:
     connector_id = _add(
         run,

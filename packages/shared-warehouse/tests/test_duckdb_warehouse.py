@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from growthnav.conversions import CONVERSION_SCHEMA, BatchNormalizer
-from growthnav.warehouse import DuckDBWarehouse, LoadCounts
+from growthnav.warehouse import DuckDBWarehouse, LoadCounts, warehouse_from_environment
 from growthnav.warehouse.duckdb_warehouse import DEFAULT_MEMORY_LIMIT
 
 MAP = {"id": "transaction_id", "ts": "timestamp", "amount": "value", "mail": "email"}
@@ -128,6 +128,25 @@ def test_the_default_memory_limit_holds_however_another_connection_set_it(
         with warehouse.connection() as connection:
             connection.execute("SET memory_limit = '100MB'")
         assert _limit(warehouse) == "244.1 MiB"
+
+
+@pytest.mark.parametrize("limit", ["lots", "", "1GB'; DROP SCHEMA acme; --", "-1"])
+def test_a_memory_limit_that_is_not_a_size_is_refused(tmp_path: Path, limit: str) -> None:
+    with pytest.raises(ValueError, match="is not a memory size: give a number and a unit"):
+        DuckDBWarehouse(tmp_path / "w.duckdb", memory_limit=limit)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_the_memory_limit_comes_from_the_environment(tmp_path: Path) -> None:
+    env = {"GROWTHNAV_HOME": str(tmp_path), "GROWTHNAV_DUCKDB_MEMORY_LIMIT": " 1.5 GiB "}
+    warehouse = warehouse_from_environment(env)
+    assert isinstance(warehouse, DuckDBWarehouse)
+    assert _limit(warehouse) == "1.5 GiB"
+    default = warehouse_from_environment({"GROWTHNAV_HOME": str(tmp_path)})
+    assert isinstance(default, DuckDBWarehouse)
+    assert default.memory_limit == DEFAULT_MEMORY_LIMIT
+    with pytest.raises(ValueError, match="GROWTHNAV_DUCKDB_MEMORY_LIMIT='lots' is not a memory"):
+        warehouse_from_environment({**env, "GROWTHNAV_DUCKDB_MEMORY_LIMIT": "lots"})
 
 
 def test_a_failed_merge_leaves_the_table_as_it_was(warehouse: DuckDBWarehouse) -> None:

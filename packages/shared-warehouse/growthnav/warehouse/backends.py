@@ -1,17 +1,34 @@
 """Choosing the warehouse by configuration, never by editing code.
 
-``GROWTHNAV_WAREHOUSE``: ``duckdb`` (default, ``$GROWTHNAV_HOME/warehouse.duckdb``) or
-``bigquery`` (project ``GROWTHNAV_GCP_PROJECT``; ``GROWTHNAV_BIGQUERY_ENDPOINT`` points the
-client at an emulator, with anonymous credentials).
+``GROWTHNAV_WAREHOUSE``: ``duckdb`` (default, ``$GROWTHNAV_HOME/warehouse.duckdb``, DuckDB's
+memory limit ``GROWTHNAV_DUCKDB_MEMORY_LIMIT``, default 256MB) or ``bigquery`` (project
+``GROWTHNAV_GCP_PROJECT``; ``GROWTHNAV_BIGQUERY_ENDPOINT`` points the client at an emulator,
+with anonymous credentials).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from growthnav.warehouse.base import Warehouse
-from growthnav.warehouse.duckdb_warehouse import DuckDBWarehouse, growthnav_home
+from growthnav.warehouse.duckdb_warehouse import (
+    DEFAULT_MEMORY_LIMIT,
+    DuckDBWarehouse,
+    growthnav_home,
+    memory_limit_problem,
+)
+
+
+def duckdb_warehouse_at(path: Path, environ: Mapping[str, str] | None = None) -> DuckDBWarehouse:
+    """The DuckDB warehouse file ``path``, limited by ``GROWTHNAV_DUCKDB_MEMORY_LIMIT`` if set."""
+    env = os.environ if environ is None else environ
+    limit = env.get("GROWTHNAV_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+    problem = memory_limit_problem(limit)
+    if problem is not None:
+        raise ValueError(f"GROWTHNAV_DUCKDB_MEMORY_LIMIT={problem}")
+    return DuckDBWarehouse(path, memory_limit=limit)
 
 
 def bigquery_client(environ: Mapping[str, str] | None = None) -> object:
@@ -41,7 +58,7 @@ def warehouse_from_environment(environ: Mapping[str, str] | None = None) -> Ware
     env = os.environ if environ is None else environ
     kind = env.get("GROWTHNAV_WAREHOUSE", "duckdb").strip().lower()
     if kind == "duckdb":
-        return DuckDBWarehouse(growthnav_home(env) / "warehouse.duckdb")
+        return duckdb_warehouse_at(growthnav_home(env) / "warehouse.duckdb", env)
     if kind == "bigquery":
         from growthnav.warehouse.bigquery_warehouse import BigQueryWarehouse
 

@@ -30,6 +30,7 @@ finds it by that hash (:meth:`DuckDBWarehouse.screen`) and skips normalizing it 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +63,7 @@ from growthnav.warehouse.base import (
 DEFAULT_MEMORY_LIMIT = "256MB"
 #: Rows per chunk of an Arrow table DuckDB is to scan in parallel.
 _SCAN_CHUNK = 32_768
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(b|bytes?|[kmgt]i?b)", re.IGNORECASE)
 
 
 class ConnectorRows(NamedTuple):
@@ -250,6 +252,13 @@ def _all_rows_same(keys: pa.Array[Any], same: pa.Array[Any]) -> pa.Array[Any]:
     return held
 
 
+def memory_limit_problem(value: str) -> str | None:
+    """Why ``value`` is not a DuckDB memory size (None when it is one, e.g. ``512MB``)."""
+    if _MEMORY_SIZE.fullmatch(value.strip()):
+        return None
+    return f"{value!r} is not a memory size: give a number and a unit, e.g. '256MB' or '2GB'"
+
+
 def _memory_limit(connection: duckdb.DuckDBPyConnection) -> str:
     row = connection.execute("SELECT current_setting('memory_limit')").fetchone()
     return str(row[0]) if row else ""
@@ -261,8 +270,11 @@ class DuckDBWarehouse(KeyedWarehouse):
     def __init__(
         self, path: Path | str | None = None, *, memory_limit: str = DEFAULT_MEMORY_LIMIT
     ) -> None:
+        problem = memory_limit_problem(memory_limit)
+        if problem is not None:
+            raise ValueError(f"memory_limit {problem}")
         self.path = Path(path) if path is not None else growthnav_home() / "warehouse.duckdb"
-        self.memory_limit = memory_limit
+        self.memory_limit = memory_limit.strip()
         self._ready: set[str] = set()
         #: ``memory_limit`` as DuckDB reports it once set (it rounds and reformats it).
         self._limit_as_set: str | None = None
