@@ -26,7 +26,7 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import arrow_result, in_scan_chunks
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.emails import email_sql
 from growthnav.conversions.field_map import TARGETS, FieldMap, SourceColumn
@@ -60,7 +60,6 @@ from growthnav.conversions.timestamps import (
     zone,
 )
 
-_CHUNK_ROWS = 32_768
 #: Batches a stream normalizes ahead of the caller. Each query already runs on every core, so a
 #: second one at once only adds contention: on 2 cores it cost 14% more CPU and ~130 MB more
 #: peak memory, and the sync was no faster.
@@ -385,9 +384,7 @@ class BatchNormalizer:
             table = table.replace_schema_metadata(None)
         names = table.schema.names
         self.field_map.check_columns(names)
-        if table.num_rows > _CHUNK_ROWS:
-            # DuckDB scans an Arrow table in parallel by chunk: give both cores work.
-            table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
+        table = in_scan_chunks(table)  # both cores get work
         with self._connection() as connection:
             prepared, aside = self._preparse(table, connection)
             sql = self._queries.get(prepared.schema)

@@ -26,6 +26,18 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     return connection
 
 
+#: Rows per chunk of an Arrow table handed to DuckDB: it scans such a table in parallel by
+#: chunk, so a table of one chunk is read by one thread.
+SCAN_CHUNK_ROWS = 32_768
+
+
+def in_scan_chunks(table: pa.Table) -> pa.Table:
+    """``table`` in chunks of at most :data:`SCAN_CHUNK_ROWS` rows (slices: nothing copied)."""
+    if table.num_rows <= SCAN_CHUNK_ROWS:
+        return table
+    return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK_ROWS), table.schema)
+
+
 def arrow_result(
     connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
 ) -> pa.Table:

@@ -41,7 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from growthnav.conversions import CONVERSION_SCHEMA, REJECT_SCHEMA
-from growthnav.conversions.duckdb_arrow import arrow_result
+from growthnav.conversions.duckdb_arrow import arrow_result, in_scan_chunks
 from growthnav.conversions.duckdb_arrow import connect as connect_quietly
 from growthnav.conversions.parsed import sql_literal as sql_text
 from growthnav.conversions.positions import row_positions
@@ -61,8 +61,6 @@ from growthnav.warehouse.base import (
 #: (at 1GB, a sync of 8M rows peaked at 1.07 GiB); the batches in flight take the rest of a
 #: 1 GB budget. Beyond it, large queries spill to the file's temporary directory.
 DEFAULT_MEMORY_LIMIT = "256MB"
-#: Rows per chunk of an Arrow table DuckDB is to scan in parallel.
-_SCAN_CHUNK = 32_768
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(b|bytes?|[kmgt]i?b)", re.IGNORECASE)
 
 
@@ -215,10 +213,7 @@ def _hash_columns(
     """
     values = [n for n in batch.schema.names if n not in key and n not in MANAGED_COLUMNS]
     row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
-    if batch.num_rows > _SCAN_CHUNK:
-        # DuckDB scans an Arrow table in parallel by chunk (slices: nothing is copied).
-        batch = pa.Table.from_batches(batch.to_batches(max_chunksize=_SCAN_CHUNK))
-    connection.register("hashing", batch)
+    connection.register("hashing", in_scan_chunks(batch))
     try:
         return arrow_result(
             connection,
@@ -653,9 +648,7 @@ class DuckDBWarehouse(KeyedWarehouse):
             hash_sql = "s.__gn_h"
         incoming = incoming.append_column("__gn_key", keys)
         incoming = incoming.append_column("__gn_i", row_positions(raw.num_rows))
-        if incoming.num_rows > _SCAN_CHUNK:
-            # DuckDB scans an Arrow table in parallel by chunk.
-            incoming = pa.Table.from_batches(incoming.to_batches(max_chunksize=_SCAN_CHUNK))
+        incoming = in_scan_chunks(incoming)
         # The stored key hash, with this connector's constants and each record's id.
         key_parts = {
             "customer_id": sql_text(customer_id),
