@@ -11,7 +11,7 @@ from pathlib import Path
 from growthnav.connectors import ConnectorStorage, FileSecretStore
 from growthnav.connectors.discovery import MappingMemory
 from growthnav.warehouse import DuckDBWarehouse, Warehouse, growthnav_home
-from growthnav.warehouse.backends import duckdb_warehouse_at, warehouse_from_environment
+from growthnav.warehouse.backends import warehouse_from_environment
 
 
 @dataclass
@@ -37,10 +37,7 @@ class Home:
     @cached_property
     def warehouse(self) -> Warehouse:
         """The warehouse ``GROWTHNAV_WAREHOUSE`` selects (default: DuckDB in this home)."""
-        kind = self.environ.get("GROWTHNAV_WAREHOUSE", "duckdb").strip().lower()
-        if kind == "duckdb":
-            return duckdb_warehouse_at(self.path / "warehouse.duckdb", self.environ)
-        return warehouse_from_environment(self.environ)
+        return warehouse_from_environment(self.environ, home=self.path)
 
     @cached_property
     def memory(self) -> MappingMemory:

@@ -53,12 +53,15 @@ def bigquery_client(environ: Mapping[str, str] | None = None) -> object:
     return bigquery.Client(project=project)
 
 
-def warehouse_from_environment(environ: Mapping[str, str] | None = None) -> Warehouse:
-    """The warehouse ``GROWTHNAV_WAREHOUSE`` names (default: DuckDB under GROWTHNAV_HOME)."""
+def warehouse_from_environment(
+    environ: Mapping[str, str] | None = None, home: Path | None = None
+) -> Warehouse:
+    """The warehouse ``GROWTHNAV_WAREHOUSE`` names (default: DuckDB in ``home``, else the home)."""
     env = os.environ if environ is None else environ
     kind = env.get("GROWTHNAV_WAREHOUSE", "duckdb").strip().lower()
     if kind == "duckdb":
-        return duckdb_warehouse_at(growthnav_home(env) / "warehouse.duckdb", env)
+        folder = growthnav_home(env) if home is None else home
+        return duckdb_warehouse_at(folder / "warehouse.duckdb", env)
     if kind == "bigquery":
         from growthnav.warehouse.bigquery_warehouse import BigQueryWarehouse
 
