@@ -141,3 +141,28 @@ def test_a_file_that_changed_is_not_kept_and_leaves_nothing_behind(home: Home) -
         home.raw.store_file("acme", "export", home.export, seen.size + 1, seen.mtime_ns)
     assert list(home.raw.directory("acme", "export").glob("*")) == []
     assert home.raw.store_file("acme", "export", home.export, seen.size, seen.mtime_ns) == 5
+
+
+@pytest.mark.parametrize("fails_after", [None, 0, 4096])
+def test_a_kept_copy_is_the_file_byte_for_byte_however_the_kernel_copies(
+    home: Home, monkeypatch: pytest.MonkeyPatch, fails_after: int | None
+) -> None:
+    """Copied in the kernel, or, where it refuses (at once or part way), through a buffer."""
+    pq.write_table(orders(range(3000)), home.export, row_group_size=500)
+    if fails_after is not None:
+        kernel_copy = os.copy_file_range
+        copied = 0
+
+        def refuses_after(source: int, target: int, count: int) -> int:
+            nonlocal copied
+            if copied >= fails_after:
+                raise OSError(18, "Invalid cross-device link")
+            done = kernel_copy(source, target, min(count, fails_after - copied))
+            copied += done
+            return done
+
+        monkeypatch.setattr(os, "copy_file_range", refuses_after)
+    seen = SourceFile.at(home.export)
+    assert home.raw.store_file("acme", "export", home.export, seen.size, seen.mtime_ns) == 3000
+    [kept] = home.raw.directory("acme", "export").glob("*.parquet")
+    assert filecmp.cmp(kept, home.export, shallow=False)

