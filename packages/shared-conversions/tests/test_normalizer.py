@@ -403,3 +403,51 @@ def test_the_fingerprint_changes_with_anything_that_changes_a_conversion() -> No
     assert fingerprint(base, timezone="America/Chicago") != same
     assert fingerprint(base, default_currency="EUR") != same
     assert fingerprint(base, phone_region="GB") != same
+
+
+def test_padded_values_are_read_trimmed_and_rejects_keep_them_as_sent() -> None:
+    table = pa.table(
+        {
+            "id": ["a", "b", "c", "d"],
+            "closed": ["  ", " 2024-01-02 10:00\t", "\t31/31/2024 ", None],
+            "opened": ["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-03"],
+            "total": [" $12.50 ", " N/A ", "1", "\n"],
+        }
+    )
+    result = BatchNormalizer(
+        "acme",
+        {"id": "transaction_id", "closed": "timestamp", "opened": "timestamp", "total": "value"},
+    ).normalize(table)
+    accepted = {r["transaction_id"]: r for r in result.conversions.to_pylist()}
+    assert accepted["a"]["timestamp"] == datetime(2024, 1, 1, tzinfo=UTC)  # blank: next column
+    assert accepted["a"]["value"] == Decimal("12.5")
+    assert accepted["d"]["timestamp"] == datetime(2024, 1, 3, tzinfo=UTC)
+    assert accepted["d"]["value"] is None
+    rejects = {r["transaction_id"]: r for r in result.rejects.to_pylist()}
+    assert rejects["b"]["message"].startswith("\"total\" = 'N/A'")
+    assert rejects["c"]["message"].startswith("\"closed\" = '31/31/2024'")
+    assert json.loads(rejects["b"]["raw_record"])["total"] == " N/A "
+    assert json.loads(rejects["c"]["raw_record"])["closed"] == "\t31/31/2024 "
+
+
+def test_values_parsed_in_earlier_batches_read_as_a_new_normalizer_reads_them() -> None:
+    def batch(start: int, stop: int) -> pa.Table:
+        ids = range(start, stop)
+        return pa.table(
+            {
+                "PURCHASE_ID": [f"p{i}" for i in ids],
+                "PURCHASED_AT": ["2024-01-31 10:00"] * len(ids),
+                "SETTLEMENT_AMOUNT": [f"${i % 7}.50" if i % 5 else "N/A" for i in ids],
+                "EMAIL": [f" User.{i % 9}@Example.com" if i % 4 else "no" for i in ids],
+                "PHONE": [f"(312) 555-01{i % 11:02d}" if i % 3 else "12" for i in ids],
+            }
+        )
+
+    used = BatchNormalizer("acme", THANX)
+    used.normalize(batch(0, 40))
+    # Some values seen before, some new (amounts, emails and phones up to i = 59 are new).
+    later = batch(30, 60)
+    again, fresh = used.normalize(later), BatchNormalizer("acme", THANX).normalize(later)
+    assert again.conversions.equals(fresh.conversions)
+    assert again.rejects.equals(fresh.rejects)
+    assert (again.rejected, again.warnings) == (fresh.rejected, fresh.warnings)

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +43,7 @@ from growthnav.conversions.parsed import (
     sql_identifier,
     sql_literal,
 )
+from growthnav.conversions.parsed_values import ParsedValues
 from growthnav.conversions.phones import PhoneBatchParser, check_region, phone_fast_sql
 from growthnav.conversions.positions import row_positions
 from growthnav.conversions.records import records_to_arrow
@@ -263,6 +264,8 @@ class BatchNormalizer:
         self._idle: list[duckdb.DuckDBPyConnection] = []
         #: The query for each input schema seen (building it costs more than a small batch).
         self._queries: dict[pa.Schema, str] = {}
+        #: Amounts, emails and phones parsed so far, by target and column (see _preparse).
+        self._parsed: dict[tuple[str, SourceColumn, pa.DataType], ParsedValues] = {}
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -389,7 +392,8 @@ class BatchNormalizer:
         names = table.schema.names
         self.field_map.check_columns(names)
         with self._connection() as connection:
-            prepared, aside = self._preparse(table, connection)
+            prepared, cleaned = self._clean_inputs(table)
+            prepared, aside = self._preparse(prepared, cleaned, connection)
             sql = self._queries.get(prepared.schema)
             if sql is None:
                 sql = self._sql(prepared.schema, self._inputs(prepared.schema))
@@ -412,8 +416,25 @@ class BatchNormalizer:
                 out[target] = present[0]
         return out
 
+    def _clean_inputs(self, table: pa.Table) -> tuple[pa.Table, set[str]]:
+        """The query's plain text inputs trimmed, blanks as NULL; and their names.
+
+        The query reads them as they are (see :meth:`_blanked`): in Arrow this costs ~4 ms per
+        250k values, in the query's first stage ~15 ms.
+        """
+        names = {
+            item.column.name
+            for items in self._inputs(table.schema).values()
+            for item in items
+            if _is_plain_text(item.data_type)
+        }
+        for name in names:
+            index = table.column_names.index(name)
+            table = table.set_column(index, table.field(index), _clean_text(table.column(index)))
+        return table, names
+
     def _preparse(
-        self, table: pa.Table, connection: duckdb.DuckDBPyConnection
+        self, table: pa.Table, cleaned: set[str], connection: duckdb.DuckDBPyConnection
     ) -> tuple[pa.Table, dict[str, tuple[pa.Array[Any], pa.Array[Any]]]]:
         """Parse each distinct amount, email and phone once, then spread it to every row.
 
@@ -422,18 +443,28 @@ class BatchNormalizer:
         rejects. Emails and phones never enter the query (carrying them through it cost more
         than parsing them): they are returned as ``{target: (values, unparsed)}``, where
         ``unparsed`` flags a value given but not read (left blank, counted as a warning).
+        Values parsed in earlier batches are looked up (:class:`ParsedValues`). ``cleaned``
+        names the columns of ``table`` already trimmed (see :meth:`_clean_inputs`).
         """
         aside: dict[str, tuple[pa.Array[Any], pa.Array[Any]]] = {}
         for target, column in self._preparse_targets(table.schema).items():
-            cleaned = _clean_text(table.column(column.name)).combine_chunks()
-            encoded: Any = pc.dictionary_encode(cleaned)
-            parsed = self._parse_distinct(connection, target, column, encoded.dictionary)
+            values_given = table.column(column.name)
+            if column.name not in cleaned:
+                values_given = _clean_text(values_given)
+            cleaned_values = values_given.combine_chunks()
+            encoded: Any = pc.dictionary_encode(cleaned_values)
+            known = self._parsed.setdefault((target, column, cleaned_values.type), ParsedValues())
+            parsed = known.parse(
+                encoded.dictionary,
+                partial(self._parse_distinct, connection, target, column),
+            )
             for name, values in parsed.items():
                 spread = pc.take(values, encoded.indices)
                 if target == "value":
                     table = table.append_column(name, spread)
                 else:
-                    aside[target] = (spread, pc.and_(pc.is_valid(cleaned), pc.is_null(spread)))
+                    unparsed = pc.and_(pc.is_valid(cleaned_values), pc.is_null(spread))
+                    aside[target] = (spread, unparsed)
         return table, aside
 
     def _parse_distinct(
@@ -509,10 +540,14 @@ class BatchNormalizer:
 
     @staticmethod
     def _blanked(item: _Input) -> str:
-        """The column with blank text as NULL and surrounding spaces trimmed."""
+        """The column with blank text as NULL and surrounding spaces trimmed.
+
+        Plain text arrives so already (see :meth:`_clean_inputs`).
+        """
         column = sql_identifier(item.column.name)
         if (
-            _is_number(item.data_type)
+            _is_plain_text(item.data_type)
+            or _is_number(item.data_type)
             or pa.types.is_timestamp(item.data_type)
             or (pa.types.is_date(item.data_type))
         ):
