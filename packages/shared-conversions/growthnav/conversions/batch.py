@@ -42,6 +42,7 @@ from growthnav.conversions.parsed import (
     select_in_stages,
     sql_identifier,
     sql_literal,
+    trimmed_sql,
 )
 from growthnav.conversions.parsed_values import ParsedValues
 from growthnav.conversions.phones import PhoneBatchParser, check_region, phone_fast_sql
@@ -553,15 +554,7 @@ class BatchNormalizer:
             or (pa.types.is_date(item.data_type))
         ):
             return column
-        text = column if _is_text(item.data_type) else f"CAST({column} AS VARCHAR)"
-        # trim() copies every value; most values have nothing to trim. A value whose first
-        # byte sorts before '!' starts with whitespace (or is blank); then its last character.
-        spaces = sql_literal(WHITESPACE)
-        ends = " OR ".join(f"ends_with({text}, chr({ord(c)}))" for c in WHITESPACE)
-        return (
-            f"CASE WHEN {text} < '!' OR {ends} "
-            f"THEN nullif(trim({text}, {spaces}), '') ELSE {text} END"
-        )
+        return trimmed_sql(column if _is_text(item.data_type) else f"CAST({column} AS VARCHAR)")
 
     def _sql(self, schema: pa.Schema, inputs: dict[str, list[_Input]]) -> str:
         """One query in stages: blank inputs, pick a column per target, parse, classify.

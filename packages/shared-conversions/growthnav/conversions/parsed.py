@@ -64,6 +64,19 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def trimmed_sql(text: str) -> str:
+    """SQL for ``text`` (a VARCHAR expression) without surrounding WHITESPACE, blank as NULL.
+
+    trim() copies every value, and most values have nothing to trim: it runs only on values
+    whose first byte sorts before '!' (whitespace, or blank) or whose last character is one.
+    """
+    ends = " OR ".join(f"ends_with({text}, chr({ord(c)}))" for c in WHITESPACE)
+    return (
+        f"CASE WHEN {text} < '!' OR {ends} "
+        f"THEN nullif(trim({text}, {sql_literal(WHITESPACE)}), '') ELSE {text} END"
+    )
+
+
 def select_in_stages(sql: str, stages: Iterable[Mapping[str, str]]) -> str:
     """``sql`` with each stage's ``{alias: expression}`` columns added, one SELECT per stage.
 
