@@ -62,9 +62,9 @@ from growthnav.conversions.timestamps import (
     zone,
 )
 
-#: Batches a stream normalizes ahead of the caller. Each query already runs on every core, so a
-#: second one at once only adds contention: on 2 cores it cost 14% more CPU and ~130 MB more
-#: peak memory, and the sync was no faster.
+#: Batches a stream normalizes ahead of the caller. In a sync the reader and the load run beside
+#: the one in flight; a second held ~130 MB more at peak on 2 cores and the sync was no faster
+#: (measured when each query still ran on every core, see _connection).
 _IN_FLIGHT = 1
 
 #: A batch of raw records: Arrow (tabular sources) or a list of dicts (APIs).
