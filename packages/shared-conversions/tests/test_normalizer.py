@@ -455,3 +455,24 @@ def test_values_parsed_in_earlier_batches_read_as_a_new_normalizer_reads_them() 
     assert again.conversions.equals(fresh.conversions)
     assert again.rejects.equals(fresh.rejects)
     assert (again.rejected, again.warnings) == (fresh.rejected, fresh.warnings)
+
+
+def test_settings_and_unset_columns_fill_batches_of_any_size_from_one_normalizer() -> None:
+    normalizer = BatchNormalizer(
+        "acme",
+        {"id": "transaction_id", "ts": "timestamp"},
+        connector_id="c1",
+        source_system="toast",
+        default_currency="eur",
+    )
+    for ids in (["a", "b", "c", "d"], ["e", "f"], ["g", None, "h", "i", "j"]):
+        batch = pa.table({"id": ids, "ts": ["2024-01-01"] * len(ids)})
+        rows = normalizer.normalize(batch).conversions.to_pylist()
+        assert [r["transaction_id"] for r in rows] == [i for i in ids if i is not None]
+        assert {
+            (r["customer_id"], r["connector_id"], r["source_system"], r["currency"]) for r in rows
+        } == {("acme", "c1", "toast", "EUR")}
+        assert {(r["user_id"], r["value"], r["quantity"]) for r in rows} == {(None, None, None)}
+    normalizer.close()
+    after = normalizer.normalize(pa.table({"id": ["k"], "ts": ["2024-01-02"]})).conversions
+    assert after.column("customer_id").to_pylist() == ["acme"]

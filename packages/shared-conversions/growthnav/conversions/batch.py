@@ -267,6 +267,17 @@ class BatchNormalizer:
         self._queries: dict[pa.Schema, str] = {}
         #: Amounts, emails and phones parsed so far, by target and column (see _preparse).
         self._parsed: dict[tuple[str, SourceColumn, pa.DataType], ParsedValues] = {}
+        #: Conversion columns no record sets: the settings (NULL when unset).
+        self._constants: dict[str, str | None] = {
+            "customer_id": customer_id,
+            "conversion_type": self.conversion_type.value,
+            "source": self.source.value,
+            "connector_id": connector_id,
+            "source_system": source_system,
+            "currency": currency,
+        }
+        #: The columns :meth:`_filled` made, and for how many rows.
+        self._fills: tuple[int, dict[str, pa.Array[Any]]] = (0, {})
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -294,6 +305,7 @@ class BatchNormalizer:
         """Release the in-memory DuckDB connections."""
         with self._lock:
             connections, self._idle = self._idle, []
+        self._fills = (0, {})
         for connection in connections:
             connection.close()
 
@@ -839,30 +851,20 @@ class BatchNormalizer:
             failures = len(phone_errors) - phone_errors.null_count
             if failures:
                 warnings[WarningReason.BAD_PHONE.value] = failures
-        default_currency = pa.repeat(self.default_currency, n)
+        default_currency = self._filled(n, "currency")
         stated = [accepted.column(c) for c in ("v_stated_currency", "n_currency") if c in names]
         currency: Any = pc.coalesce(*stated, default_currency) if stated else default_currency
         computed["currency"] = currency
-        constants = {
-            "customer_id": self.customer_id,
-            "conversion_type": self.conversion_type.value,
-            "source": self.source.value,
-            "connector_id": self.connector_id,
-            "source_system": self.source_system,
-        }
         columns = []
         for schema_field in CONVERSION_SCHEMA:
             name = schema_field.name
             column: pa.Array[Any] | pa.ChunkedArray[Any]
             if name in computed:
                 column = computed[name]
-            elif name in constants:
-                value = constants[name]
-                column = pa.nulls(n, pa.string()) if value is None else pa.repeat(value, n)
-            elif name in names:
+            elif name in names and name not in self._constants:
                 column = accepted.column(name)
             else:
-                column = pa.nulls(n, schema_field.type)
+                column = self._filled(n, name)
             columns.append(column.cast(schema_field.type))
         conversions = pa.Table.from_arrays(columns, schema=CONVERSION_SCHEMA)
         return NormalizedBatch(
@@ -873,6 +875,25 @@ class BatchNormalizer:
             warnings=warnings,
             absent_columns=absent,
         )
+
+    def _filled(self, rows: int, name: str) -> pa.Array[Any]:
+        """Column ``name`` of ``rows`` conversions where no record gives it a value.
+
+        A setting (the customer id, the default currency...) or NULL. Made once per batch size:
+        the batches of a stream share them (Arrow arrays never change), where making them
+        took ~15 ms a 250k-row batch.
+        """
+        made_for, columns = self._fills
+        if made_for != rows:
+            columns = {}
+            self._fills = rows, columns
+        column = columns.get(name)
+        if column is None:
+            value = self._constants.get(name)
+            kind = CONVERSION_SCHEMA.field(name).type
+            column = pa.nulls(rows, kind) if value is None else pa.repeat(value, rows).cast(kind)
+            columns[name] = column
+        return column
 
     def _key_in_arrow(self, result: pa.Table, column: pa.ChunkedArray[Any]) -> pa.Table:
         """Add the transaction id (cleaned in Arrow) and reject rows that have none."""
