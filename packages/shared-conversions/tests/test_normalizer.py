@@ -360,8 +360,9 @@ def test_every_field_map_target_is_a_conversion_column() -> None:
 
 @pytest.mark.parametrize(
     "text_type",
-    # Plain text is trimmed in Arrow, the other kinds of text in the query.
-    [pa.string(), pa.large_string(), pa.dictionary(pa.int32(), pa.string())],
+    # Plain text is trimmed in Arrow, the other kinds of text in the query; views are read
+    # as large strings.
+    [pa.string(), pa.large_string(), pa.dictionary(pa.int32(), pa.string()), pa.string_view()],
 )
 def test_text_columns_are_trimmed_and_blank_is_null_whichever_path_they_take(
     text_type: pa.DataType,

@@ -171,6 +171,22 @@ def _clean_text(column: pa.ChunkedArray[Any]) -> pa.ChunkedArray[Any]:
     return column
 
 
+def _without_views(table: pa.Table) -> pa.Table:
+    """``table`` with string and binary views as large strings and binaries.
+
+    pyarrow has no ``take`` or ``filter`` for views (a batch with rejects failed); the cast
+    keeps every value.
+    """
+    for index, column_field in enumerate(table.schema):
+        kind = column_field.type
+        if pa.types.is_string_view(kind) or pa.types.is_binary_view(kind):
+            wide = pa.large_string() if pa.types.is_string_view(kind) else pa.large_binary()
+            table = table.set_column(
+                index, column_field.with_type(wide), table.column(index).cast(wide)
+            )
+    return table
+
+
 def _is_text(data_type: pa.DataType) -> bool:
     if pa.types.is_dictionary(data_type):
         return _is_text(data_type.value_type)
@@ -403,6 +419,7 @@ class BatchNormalizer:
             # Metadata (a source's tags) says nothing about the values; without it, the schema
             # finds its query in the cache.
             table = table.replace_schema_metadata(None)
+        table = _without_views(table)
         names = table.schema.names
         self.field_map.check_columns(names)
         with self._connection() as connection:
