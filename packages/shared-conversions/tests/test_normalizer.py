@@ -373,17 +373,27 @@ def test_text_columns_are_trimmed_and_blank_is_null_whichever_path_they_take(
             "ts": ["2024-01-01"] * 4,
             "loc": pa.array([" L1", "", "L3", None], text_type),
             "store": pa.array([1, 2, 3, 4], pa.int64()),
+            # Characters beyond ASCII next to the padding stay whole; a no-break space is text.
+            "city": pa.array(["\tZürich ", " Café", "x", "\u00a0Malmö\u00a0 "], text_type),
         }
     )
     result = BatchNormalizer(
         "acme",
-        {"id": "transaction_id", "ts": "timestamp", "loc": "location_id", "store": "location_name"},
+        {
+            "id": "transaction_id",
+            "ts": "timestamp",
+            "loc": "location_id",
+            "store": "location_name",
+            "city": "product_name",
+        },
     ).normalize(table)
     rows = result.conversions.to_pylist()
-    assert [(r["transaction_id"], r["location_id"], r["location_name"]) for r in rows] == [
-        ("a", "L1", "1"),
-        ("b", None, "2"),
-        ("c", None, "4"),
+    assert [
+        (r["transaction_id"], r["location_id"], r["location_name"], r["product_name"]) for r in rows
+    ] == [
+        ("a", "L1", "1", "Zürich"),
+        ("b", None, "2", "Café"),
+        ("c", None, "4", "\u00a0Malmö\u00a0"),
     ]
     [reject] = result.rejects.to_pylist()
     assert reject["reason"] == "missing_transaction_id"
@@ -466,7 +476,8 @@ def test_settings_and_unset_columns_fill_batches_of_any_size_from_one_normalizer
         source_system="toast",
         default_currency="eur",
     )
-    for ids in (["a", "b", "c", "d"], ["e", "f"], ["g", None, "h", "i", "j"]):
+    # Smaller than the first (sliced), larger (made again), then smaller again.
+    for ids in (["a", "b", "c", "d"], ["e", "f"], ["g", None, "h", "i", "j", "k"], ["l"]):
         batch = pa.table({"id": ids, "ts": ["2024-01-01"] * len(ids)})
         rows = normalizer.normalize(batch).conversions.to_pylist()
         assert [r["transaction_id"] for r in rows] == [i for i in ids if i is not None]
