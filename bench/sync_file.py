@@ -73,9 +73,9 @@ def make_file(path: Path, rows: int) -> None:
 
 def run_connector(path: Path, home: Path) -> dict[str, Any]:
     """Two full syncs of the file, in a process set up as the ``growthnav`` CLI sets up its own."""
-    from growthnav.connectors.arrow_memory import use_system_allocator
+    from growthnav.connectors.arrow_memory import use_sync_allocator
 
-    use_system_allocator()
+    use_sync_allocator()
     from growthnav.connectors import (
         ConnectorConfig,
         ConnectorStorage,

@@ -32,7 +32,7 @@ from growthnav.connectors import (
     run_remap,
     run_sync,
 )
-from growthnav.connectors.arrow_memory import use_system_allocator
+from growthnav.connectors.arrow_memory import use_sync_allocator
 from growthnav.connectors.discovery import SchemaDiscovery, source_signature
 from growthnav.connectors.identity import IdentityStore, resolve_customer
 from growthnav.connectors.secrets import secret_name, split_reference
@@ -946,5 +946,5 @@ def sandbox_up(
 
 def main() -> None:
     """Entry point of the ``growthnav`` script."""
-    use_system_allocator()
+    use_sync_allocator()
     app()
