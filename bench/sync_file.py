@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 from thanx_data import THANX_FIELD_MAP, thanx_table
 
@@ -179,7 +180,10 @@ def run_set_based(path: Path, home: Path) -> dict[str, Any]:
     sql = normalizer._sql(schema, inputs)
     # The query reads its text inputs trimmed, as the sync trims them in Arrow first.
     text = {
-        i.column.name for items in inputs.values() for i in items if str(i.data_type) == "string"
+        i.column.name
+        for items in inputs.values()
+        for i in items
+        if pa.types.is_string(i.data_type) or pa.types.is_large_string(i.data_type)
     }
     trimmed = ", ".join(
         f"{trimmed_sql(sql_identifier(n))} AS {sql_identifier(n)}" for n in sorted(text)

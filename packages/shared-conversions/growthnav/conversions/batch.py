@@ -901,13 +901,11 @@ class BatchNormalizer:
         (Arrow arrays never change), where making them took ~15 ms a 250k-row batch. Batches
         differ in size by their rejects, so a column per size would be made for each.
         """
-        made_for, columns = self._fills
-        if made_for < rows:
-            columns = {}
-            self._fills = rows, columns
+        if self._fills[0] < rows:
+            self._fills = rows, {}
+        size, columns = self._fills
         column = columns.get(name)
         if column is None:
-            size = max(rows, made_for)
             value = self._constants.get(name)
             kind = CONVERSION_SCHEMA.field(name).type
             column = pa.nulls(size, kind) if value is None else pa.repeat(value, size).cast(kind)
