@@ -3,7 +3,8 @@
     uv run python bench/sync_file.py [--rows 4000000] [--loop-rows 20000]
 
 Prints wall time, rows/s and peak RSS for: the file connector's full sync (first run, then a
-second run where every row is unchanged); a plain per-record Python loop inserting into
+second run where every row is unchanged), in batches of 250,000 records and, first run only,
+of the connectors' default size; a plain per-record Python loop inserting into
 DuckDB (run on --loop-rows and reported per row); a bound for a set-based sync (the
 normalization SQL run once over the whole file into a DuckDB table: no merge, raw records,
 rejects table or checkpoints); the sync's two largest parts alone, normalizing the file with
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,8 +74,12 @@ def make_file(path: Path, rows: int) -> None:
     pq.write_table(table, path, row_group_size=122_880)
 
 
-def run_connector(path: Path, home: Path) -> dict[str, Any]:
-    """Two full syncs of the file, in a process set up as the ``growthnav`` CLI sets up its own."""
+def run_connector(path: Path, home: Path, *, default_batches: bool = False) -> dict[str, Any]:
+    """Two full syncs of the file, in a process set up as the ``growthnav`` CLI sets up its own.
+
+    With ``default_batches``, one first sync in batches of the connectors' default size (the
+    others read 250,000 records a batch).
+    """
     from growthnav.connectors.arrow_memory import use_sync_allocator
 
     use_sync_allocator()
@@ -97,11 +103,14 @@ def run_connector(path: Path, home: Path) -> dict[str, Any]:
         connection_params={"path": str(path)},
         field_overrides=THANX_FIELD_MAP,
         sync_mode=SyncMode.FULL,
-        batch_size=250_000,
         timezone="America/New_York",
     )
+    labels = [f"first full sync, batches of {config.batch_size:,}"]
+    if not default_batches:
+        config = replace(config, batch_size=250_000)
+        labels = ["first full sync", "second full sync (all unchanged)"]
     runs = []
-    for label in ("first full sync", "second full sync (all unchanged)"):
+    for label in labels:
         connector = get_registry().create(config)
         watch = Stopwatch()
         result = run_sync(connector, storage, warehouse)
@@ -307,8 +316,8 @@ def main() -> None:
             int(sys.argv[5]),
         )
         home.mkdir(parents=True, exist_ok=True)
-        if kind == "connector":
-            print(json.dumps(run_connector(path, home)))
+        if kind in ("connector", "connector_default_batches"):
+            print(json.dumps(run_connector(path, home, default_batches=kind != "connector")))
         elif kind == "loop":
             print(json.dumps(run_loop(path, home, loop_rows)))
         elif kind == "set_based":
@@ -328,7 +337,15 @@ def main() -> None:
         path = Path(tmp) / "thanx_purchases.parquet"
         make_file(path, args.rows)
         results = []
-        kinds = ("connector", "loop", "set_based", "normalize_only", "insert_only", "ceiling")
+        kinds = (
+            "connector",
+            "connector_default_batches",
+            "loop",
+            "set_based",
+            "normalize_only",
+            "insert_only",
+            "ceiling",
+        )
         for kind in kinds:
             report = child(kind, path, Path(tmp) / kind, args.loop_rows)
             for run in report["runs"]:

@@ -121,13 +121,13 @@ def _limit(warehouse: DuckDBWarehouse) -> str:
 def test_the_default_memory_limit_holds_however_another_connection_set_it(
     warehouse: DuckDBWarehouse,
 ) -> None:
-    assert warehouse.memory_limit == DEFAULT_MEMORY_LIMIT == "256MB"
+    assert warehouse.memory_limit == DEFAULT_MEMORY_LIMIT == "128MB"
     with warehouse.session():
-        assert _limit(warehouse) == "244.1 MiB"
+        assert _limit(warehouse) == "122.0 MiB"
         # The limit is the open database's, shared by its connections: the next one restores it.
         with warehouse.connection() as connection:
             connection.execute("SET memory_limit = '100MB'")
-        assert _limit(warehouse) == "244.1 MiB"
+        assert _limit(warehouse) == "122.0 MiB"
 
 
 @pytest.mark.parametrize("limit", ["lots", "", "1GB'; DROP SCHEMA acme; --", "-1"])

@@ -103,11 +103,14 @@ class ConversionSink(Protocol):
 class ScreeningSink(ConversionSink, Protocol):
     """A sink that can tell which raw records it already holds as they are.
 
-    It may finish making a batch durable after ``write`` returns: ``flush`` waits for it.
+    It may finish making a batch durable after ``write`` returns: ``flush`` does it.
     """
 
-    def flush(self) -> None:
-        """Return once every batch written so far is durable."""
+    def flush(self) -> LoadCounts | None:
+        """Return once every batch written so far is durable.
+
+        Returns what it loaded of them that ``write`` had not (None: nothing).
+        """
 
     def close(self) -> None:
         """Finish what was handed over and release threads (the end of a sync)."""
@@ -396,7 +399,7 @@ class BaseConnector(ABC):
                     cursor = high
                     result.cursor = high.isoformat()
                     if checkpoint is not None and self.ordered_by_cursor:
-                        _flush(sink)
+                        _flush(sink, result)
                         checkpoint(result.cursor)
                 # The batch is loaded: let it go now, not once the next one has arrived (the
                 # loop would hold it while waiting, one more batch in memory).
@@ -410,7 +413,7 @@ class BaseConnector(ABC):
                 found = [str(key) for key in keys]
                 sink.retire_source_rejects(self, scopes, found)
             result.cursor = self.checkpoint_value(result.cursor)
-            _flush(sink)
+            _flush(sink, result)
             if checkpoint is not None and not self.ordered_by_cursor:
                 checkpoint(result.cursor)
             result.records_normalized = result.records_loaded
@@ -515,10 +518,13 @@ def as_table(batch: RawBatch) -> pa.Table:
     return records_to_arrow(list(batch))
 
 
-def _flush(sink: ConversionSink | None) -> None:
-    """Wait until what ``sink`` was handed is durable (before a cursor moves)."""
+def _flush(sink: ConversionSink | None, result: SyncResult) -> None:
+    """Wait until what ``sink`` was handed is durable (before a cursor moves); count it."""
     if isinstance(sink, ScreeningSink):
-        sink.flush()
+        counts = sink.flush()
+        if counts is not None:
+            result.records_loaded += counts.loaded
+            result.records_unchanged += counts.unchanged
 
 
 def unscreened(batch: RawBatch) -> ScreenedBatch:

@@ -1,7 +1,7 @@
 """Choosing the warehouse by configuration, never by editing code.
 
 ``GROWTHNAV_WAREHOUSE``: ``duckdb`` (default, ``$GROWTHNAV_HOME/warehouse.duckdb``, DuckDB's
-memory limit ``GROWTHNAV_DUCKDB_MEMORY_LIMIT``, default 256MB) or ``bigquery`` (project
+memory limit ``GROWTHNAV_DUCKDB_MEMORY_LIMIT``, default 128MB) or ``bigquery`` (project
 ``GROWTHNAV_GCP_PROJECT``; ``GROWTHNAV_BIGQUERY_ENDPOINT`` points the client at an emulator,
 with anonymous credentials).
 """

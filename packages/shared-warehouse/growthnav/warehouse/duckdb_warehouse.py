@@ -59,8 +59,10 @@ from growthnav.warehouse.base import (
 #: DuckDB's share of a sync's memory. It keeps the table's blocks as it writes and reads them,
 #: up to this limit, so a larger limit grows the process with the table, not with the batch
 #: (at 1GB, a sync of 8M rows peaked at 1.07 GiB); the batches in flight take the rest of a
-#: 1 GB budget. Beyond it, large queries spill to the file's temporary directory.
-DEFAULT_MEMORY_LIMIT = "256MB"
+#: 1 GB budget. Loads of whole row groups (see the sync's sink) fill it: at 256MB a sync of
+#: 4M rows in such loads peaked at 1,029-1,075 MiB, at 128MB at 871-894 MiB. Beyond it, large
+#: queries spill to the file's temporary directory.
+DEFAULT_MEMORY_LIMIT = "128MB"
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(b|bytes?|[kmgt]i?b)", re.IGNORECASE)
 
 
