@@ -47,3 +47,18 @@ def test_past_the_limit_new_values_are_parsed_each_time_and_not_held() -> None:
     too_many = ParsedValues(limit=1)
     too_many.parse(pa.array(["x", "y"]), parse)
     assert len(too_many) == 0
+
+
+def test_a_few_values_among_many_held_are_found_either_way() -> None:
+    parse, held = Upper(), ParsedValues()
+    many = [f"v{i}" for i in range(1000)]
+    held.parse(pa.array(many), parse)
+    # Fewer asked than half the held: the held values are looked up in the asked ones.
+    asked = ["v999", "new", "v0", "v500", "other"]
+    found = held.parse(pa.array(asked), parse)
+    assert found["upper"].to_pylist() == [a.upper() for a in asked]
+    assert found["length"].to_pylist() == [len(a) for a in asked]
+    assert parse.asked[1:] == [["new", "other"]]
+    assert held.parse(pa.array(["other", "v3"]), parse)["upper"].to_pylist() == ["OTHER", "V3"]
+    assert len(parse.asked) == 2
+    assert len(held) == 1002

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -42,7 +43,7 @@ class ParsedValues:
                 self._held = distinct, parsed
             return parsed
         values, known = self._held
-        where = pc.index_in(distinct, value_set=values)
+        where = _positions_in(distinct, values)
         missing = pc.is_null(where)
         if not pc.any(missing).as_py():
             return {name: column.take(where) for name, column in known.items()}
@@ -55,3 +56,18 @@ class ParsedValues:
         if len(values) + len(new) <= self.limit:
             self._held = pa.concat_arrays([values, new]), every
         return {name: column.take(positions) for name, column in every.items()}
+
+
+def _positions_in(distinct: pa.Array[Any], values: pa.Array[Any]) -> pa.Array[Any]:
+    """Each of ``distinct``'s position in ``values`` (null where absent); neither repeats."""
+    if len(values) <= 2 * len(distinct):
+        return pc.index_in(distinct, value_set=values)
+    # Far more values held than asked (a small batch): hash the few asked and look the held
+    # ones up. Hashing a value costs several lookups; 5.1 ms against 1.4 for 8.6k emails
+    # among 90k.
+    found = pc.index_in(values, value_set=distinct)
+    held_at = pc.indices_nonzero(pc.is_valid(found)).to_numpy()
+    positions = np.full(len(distinct), -1, np.int64)
+    positions[found.drop_null().to_numpy()] = held_at
+    return pa.array(positions, mask=positions < 0)
+

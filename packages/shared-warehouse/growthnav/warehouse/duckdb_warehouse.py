@@ -94,6 +94,11 @@ def _sql_type(data_type: pa.DataType) -> str:
     raise TypeError(f"no warehouse column type for Arrow type {data_type}")  # pragma: no cover
 
 
+def _value_type(data_type: pa.DataType) -> pa.DataType:
+    """The type of a column's values (a dictionary's value type)."""
+    return data_type.value_type if pa.types.is_dictionary(data_type) else data_type
+
+
 #: Bookkeeping columns of the DuckDB tables (not part of the Arrow schemas).
 BOOKKEEPING = ("loaded_at", "_key_hash", "_row_hash", "_raw_hash")
 
@@ -191,13 +196,11 @@ def raw_hash_sql(salt: str, columns: Iterable[str], alias: str = "") -> str:
     return f"hash({sql_text(salt)}, {values})"
 
 
-def _key_hash(key: tuple[str, ...], alias: str) -> str:
-    """MD5 of the key's columns joined by a unit separator (stable across DuckDB releases)."""
-    return _key_hash_of([f"{alias}.{_quoted(k)}" for k in key])
-
-
 def _key_hash_of(parts: list[str]) -> str:
-    """MD5 of SQL expressions joined by a unit separator: the one form of ``_key_hash``."""
+    """MD5 of the key's values (SQL expressions) joined by a unit separator.
+
+    The one form of ``_key_hash`` (stable across DuckDB releases).
+    """
     return f"md5_number(concat_ws(chr(31), {', '.join(parts)}))"
 
 
@@ -212,16 +215,28 @@ def _hash_columns(
 
     Arrow has no 128-bit integer: the key hash travels as ``_gn_k1`` (high) and ``_gn_k0``.
     The row hash covers the columns a merge compares (not the key, not managed columns).
+    A key column holding one value (a connector's batch: its customer and connector) enters
+    as a literal, and a column holding none as a typed NULL: the same hashes, unread.
     """
-    values = [n for n in batch.schema.names if n not in key and n not in MANAGED_COLUMNS]
-    row_hash = f"hash({', '.join(f's.{_quoted(n)}' for n in values)})"
+    key_parts = []
+    for name in key:
+        single, value = _one_value(batch.column(name))
+        literal = single and isinstance(value, str)
+        key_parts.append(sql_text(value) if literal else f"s.{_quoted(name)}")
+    row_parts = [
+        f"NULL::{_sql_type(_value_type(f.type))}"
+        if batch.column(f.name).null_count == batch.num_rows
+        else f"s.{_quoted(f.name)}"
+        for f in batch.schema
+        if f.name not in key and f.name not in MANAGED_COLUMNS
+    ]
     connection.register("hashing", in_scan_chunks(batch))
     try:
         return arrow_result(
             connection,
             f"SELECT (k >> 64)::UBIGINT AS _gn_k1, (k & {2**64 - 1})::UBIGINT AS _gn_k0, "
-            f"_gn_row FROM (SELECT {_key_hash(key, 's')} AS k, {row_hash} AS _gn_row "
-            "FROM hashing s)",
+            f"_gn_row FROM (SELECT {_key_hash_of(key_parts)} AS k, "
+            f"hash({', '.join(row_parts)}) AS _gn_row FROM hashing s)",
         )
     finally:
         connection.unregister("hashing")
