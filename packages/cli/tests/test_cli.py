@@ -186,6 +186,42 @@ def test_add_from_yaml_moves_secrets_to_the_store(
     assert "mapping" in run("connectors", "add", "--from-file", str(not_a_mapping), code=2).output
 
 
+def test_batch_size_is_set_on_add_set_and_in_a_file_and_refused_when_not_a_count(
+    run: Any, export: Path, tmp_path: Path
+) -> None:
+    connector_id = _add(run, export, "--batch-size", "250_000")
+    assert json.loads(run("connectors", "show", connector_id, "--json").stdout)["batch_size"] == (
+        250_000
+    )
+    changed = json.loads(
+        run("connectors", "set", connector_id, "--batch-size", "50,000", "--json").stdout
+    )
+    assert (changed["changed"], changed["batch_size"]) == (["batch_size"], 50_000)
+    for bad in ("0", "-5", "ten", "1.5"):
+        refused = run("connectors", "set", connector_id, "--batch-size", bad, code=2).output
+        assert f"--batch-size '{bad}' is not a number of records" in refused
+        assert "Traceback" not in refused
+    assert json.loads(run("connectors", "show", connector_id, "--json").stdout)["batch_size"] == (
+        50_000
+    )
+    spec = tmp_path / "connectors.yaml"
+    spec.write_text(
+        f"customer_id: brand\nbatch_size: 100000\nconnectors:\n"
+        f"  - {{type: file, name: big, connection_params: {{path: {export}}}}}\n"
+        f"  - {{type: file, name: small, batch_size: 500, connection_params: {{path: {export}}}}}\n"
+    )
+    run("connectors", "add", "--from-file", str(spec))
+    sizes = {
+        c["name"]: c["batch_size"] for c in json.loads(run("connectors", "list", "--json").stdout)
+    }
+    assert sizes == {"POS orders": 50_000, "big": 100_000, "small": 500}
+    spec.write_text("customer_id: brand\ntype: file\nname: odd\nbatch_size: 0\n")
+    assert (
+        "is not a number of records"
+        in run("connectors", "add", "--from-file", str(spec), code=2).output
+    )
+
+
 def _add_from(run: Any, spec: Path) -> str:
     return str(run("connectors", "add", "--from-file", str(spec)).output.split()[-1])
 

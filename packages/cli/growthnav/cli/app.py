@@ -18,7 +18,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
-from growthnav.cli.connectors_file import config_from_spec, parse_schedule, read_connector_specs
+from growthnav.cli.connectors_file import (
+    config_from_spec,
+    parse_batch_size,
+    parse_schedule,
+    read_connector_specs,
+)
 from growthnav.cli.due import run_due
 from growthnav.cli.home import Home
 from growthnav.connectors import (
@@ -61,6 +66,13 @@ errors = Console(stderr=True)
 _state = {"debug": False}
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+BatchSizeOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Records read, normalized and loaded at a time (default 10,000): memory grows "
+        "with it; bulk files sync fastest at 100,000-250,000."
+    ),
+]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -163,6 +175,7 @@ def _config_view(config: ConnectorConfig) -> dict[str, Any]:
         "sync_mode": config.sync_mode.value,
         "schedule": config.sync_schedule.value,
         "timezone": config.timezone,
+        "batch_size": config.batch_size,
         "active": config.is_active,
         "last_sync": config.last_sync.isoformat() if config.last_sync else None,
     }
@@ -230,6 +243,7 @@ def add(
     ] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA zone of naive timestamps.")] = None,
     schedule: Annotated[str | None, typer.Option(help="hourly, daily or weekly.")] = None,
+    batch_size: BatchSizeOption = None,
 ) -> None:
     """Save connectors (each validated before anything is stored) and print their ids.
 
@@ -244,6 +258,7 @@ def add(
             "name": name,
             "timezone": timezone,
             "schedule": schedule,
+            "batch_size": batch_size,
         }
         pairs = {
             "connection_params": _pairs(param or [], "--param"),
@@ -530,9 +545,10 @@ def set_settings(
     ] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA zone of naive timestamps.")] = None,
     schedule: Annotated[str | None, typer.Option(help="hourly, daily or weekly.")] = None,
+    batch_size: BatchSizeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a saved connector's params, credentials, timezone or schedule.
+    """Change a saved connector's params, credentials, timezone, schedule or batch size.
 
     The connector keeps its id, sync state and history. The changed config is validated
     before it is stored.
@@ -549,6 +565,7 @@ def set_settings(
             "connection_params": params,
             "timezone": timezone or config.timezone,
             "sync_schedule": parse_schedule(schedule) if schedule else config.sync_schedule,
+            "batch_size": parse_batch_size(batch_size) if batch_size else config.batch_size,
         }
         changed = sorted(k for k, v in changes.items() if v != getattr(config, k))
         if credentials:

@@ -2,6 +2,7 @@
 
     customer_id: juniper-kitchen        # defaults for every entry
     timezone: America/New_York
+    batch_size: 250000                  # records per batch (default 10,000)
     connectors:
       - type: file
         name: Toast POS order export
@@ -23,6 +24,7 @@ saving a connector ignores it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ import yaml
 from growthnav.connectors import ConnectorConfig, ConnectorType, SyncSchedule
 
 #: Defaults an entry takes from the top of the file.
-_SHARED_KEYS = ("customer_id", "timezone", "schedule")
+_SHARED_KEYS = ("customer_id", "timezone", "schedule", "batch_size")
 
 
 def read_connector_specs(path: Path) -> list[dict[str, Any]]:
@@ -53,6 +55,17 @@ def parse_schedule(value: str) -> SyncSchedule:
         return SyncSchedule(value.lower())
     except ValueError:
         raise ValueError(f"--schedule {value!r} is not hourly, daily or weekly") from None
+
+
+def parse_batch_size(value: object) -> int:
+    """``--batch-size``'s value (or a file's ``batch_size``); raise ``ValueError`` naming it."""
+    text = str(value).strip().replace("_", "").replace(",", "")
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(
+            f"--batch-size {value!r} is not a number of records: give a whole number of at "
+            "least 1, e.g. 250000 (records read, normalized and loaded at a time)"
+        )
+    return int(text)
 
 
 def config_from_spec(
@@ -81,7 +94,7 @@ def config_from_spec(
         choices = ", ".join(t.value for t in ConnectorType)
         raise ValueError(f"--type {merged['type']!r} is not a connector type ({choices})") from None
     sched = parse_schedule(str(merged.get("schedule", "daily")))
-    return ConnectorConfig(
+    config = ConnectorConfig(
         connector_type=kind,
         customer_id=str(merged["customer_id"]),
         name=str(merged["name"]),
@@ -91,3 +104,6 @@ def config_from_spec(
         sync_schedule=sched,
         timezone=str(merged.get("timezone", "UTC")),
     )
+    if merged.get("batch_size") is not None:
+        config = replace(config, batch_size=parse_batch_size(merged["batch_size"]))
+    return config

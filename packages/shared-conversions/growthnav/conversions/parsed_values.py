@@ -70,4 +70,3 @@ def _positions_in(distinct: pa.Array[Any], values: pa.Array[Any]) -> pa.Array[An
     positions = np.full(len(distinct), -1, np.int64)
     positions[found.drop_null().to_numpy()] = held_at
     return pa.array(positions, mask=positions < 0)
-
