@@ -70,7 +70,7 @@ BatchSizeOption = Annotated[
     str | None,
     typer.Option(
         help="Records read, normalized and loaded at a time (default 10,000): memory grows "
-        "with it; bulk files sync fastest at 100,000-250,000."
+        "with it, and a large export syncs faster with more (e.g. 250,000)."
     ),
 ]
 F = TypeVar("F", bound=Callable[..., Any])
