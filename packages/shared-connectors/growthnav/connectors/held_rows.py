@@ -10,7 +10,7 @@ import pyarrow as pa
 #: Rows in a DuckDB row group (its default). DuckDB writes a load's whole row groups to the
 #: file as they fill, on every core. A few rows past the last whole group become a small row
 #: group of the table, which the next load tops up and compresses again; a load smaller than
-#: a group is appended at commit, row group by row group, and logged in full.
+#: a group is appended at commit, and written to the log in full first.
 ROW_GROUP_ROWS = 122_880
 
 
