@@ -82,7 +82,10 @@ class HeldRows:
 
     def raw_hash_array(self) -> pa.Array[Any] | None:
         """The raw hashes as one array (None when the batches were not screened)."""
-        return None if self.raw_hashes is None else self.raw_hashes.combine_chunks()
+        raw = self.raw_hashes
+        if raw is None:
+            return None
+        return raw.chunks[0] if raw.num_chunks == 1 else pa.concat_arrays(raw.chunks)
 
     def _slice(self, start: int, length: int) -> HeldRows:
         return HeldRows(

@@ -83,6 +83,8 @@ def growthnav_home(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def _sql_type(data_type: pa.DataType) -> str:
+    if pa.types.is_dictionary(data_type):
+        return _sql_type(data_type.value_type)  # DuckDB reads a dictionary as its values
     if pa.types.is_string(data_type):
         return "VARCHAR"
     if pa.types.is_int64(data_type):
@@ -92,11 +94,6 @@ def _sql_type(data_type: pa.DataType) -> str:
     if pa.types.is_timestamp(data_type):
         return "TIMESTAMPTZ" if data_type.tz else "TIMESTAMP"
     raise TypeError(f"no warehouse column type for Arrow type {data_type}")  # pragma: no cover
-
-
-def _value_type(data_type: pa.DataType) -> pa.DataType:
-    """The type of a column's values (a dictionary's value type)."""
-    return data_type.value_type if pa.types.is_dictionary(data_type) else data_type
 
 
 #: Bookkeeping columns of the DuckDB tables (not part of the Arrow schemas).
@@ -220,7 +217,7 @@ def _hash_columns(
     """
     key_parts = [f"s.{_quoted(name)}" for name in key]
     row_parts = [
-        f"NULL::{_sql_type(_value_type(f.type))}"
+        f"NULL::{_sql_type(f.type)}"
         if batch.column(f.name).null_count == batch.num_rows
         else f"s.{_quoted(f.name)}"
         for f in batch.schema
